@@ -1,0 +1,6 @@
+export * from './errors';
+export * from './topics';
+export * from './upcasting';
+export * from './events';
+export * from './aggregate';
+export * from './snapshot';

@@ -1,0 +1,34 @@
+/** Base class of the errors a recorder raises. */
+export class PersistenceError extends Error {
+  override name = 'PersistenceError';
+}
+
+/** A write was refused because it conflicts with what is stored; nothing of it was kept. */
+export class IntegrityError extends PersistenceError {
+  override name = 'IntegrityError';
+}
+
+/** Another writer recorded one of these aggregate versions first (optimistic concurrency). */
+export class RecordConflictError extends IntegrityError {
+  override name = 'RecordConflictError';
+}
+
+/** The tracking record does not advance the position stored for its upstream (already processed). */
+export class TrackingConflictError extends IntegrityError {
+  override name = 'TrackingConflictError';
+}
+
+/** The database could not be reached, or went away during an operation. */
+export class OperationalError extends PersistenceError {
+  override name = 'OperationalError';
+}
+
+/** A call or a stored record is malformed: wrong arguments, bad names, undecodable data. */
+export class DataError extends PersistenceError {
+  override name = 'DataError';
+}
+
+/** Wrong configuration of a persistence module (names the setting at fault). */
+export class ConfigurationError extends PersistenceError {
+  override name = 'ConfigurationError';
+}

@@ -1,0 +1,2 @@
+export * from './recorders';
+export * from './factory';

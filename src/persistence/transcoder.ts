@@ -1,0 +1,143 @@
+import { DataError } from './errors';
+
+/** How one custom type is turned into JSON-able data and back. */
+export interface Transcoding<T = unknown, D = unknown> {
+  /** Stable name written in the stored data. */
+  readonly name: string;
+  readonly type: abstract new (...args: never[]) => T;
+  encode(value: T): D;
+  decode(data: D): T;
+}
+
+/** Turns state objects into bytes and back. */
+export interface Transcoder {
+  encode(value: unknown): Buffer;
+  decode(bytes: Uint8Array): unknown;
+}
+
+const TYPE_KEY = '$type';
+const VALUE_KEY = 'v';
+const BUILT_IN = new Set(['Date', 'BigInt', 'Map', 'Set', 'Bytes', 'Number', 'Undefined', 'Object']);
+
+/**
+ * JSON with tagged values for what JSON cannot say: Date, bigint, Map, Set, bytes, non-finite
+ * numbers, undefined in arrays, and any registered custom type. A tagged value is written as
+ * `{"$type": name, "v": data}`; a plain object that itself has a `$type` key is escaped.
+ */
+export class JSONTranscoder implements Transcoder {
+  readonly #byName = new Map<string, Transcoding<any, any>>();
+  readonly #byType = new Map<Function, Transcoding<any, any>>();
+  readonly #replacer: (this: unknown, key: string, value: unknown) => unknown;
+  readonly #reviver: (key: string, value: unknown) => unknown;
+
+  constructor(transcodings: readonly Transcoding<any, any>[] = []) {
+    for (const transcoding of transcodings) this.register(transcoding);
+    const self = this;
+    this.#replacer = function (this: unknown, key: string): unknown {
+      return self.#replace((this as Record<string, unknown>)[key], Array.isArray(this));
+    };
+    this.#reviver = (_key, value) => this.#revive(value);
+  }
+
+  register(transcoding: Transcoding<any, any>): void {
+    if (BUILT_IN.has(transcoding.name)) {
+      throw new DataError(`transcoding name '${transcoding.name}' is reserved for a built-in type`);
+    }
+    const existing = this.#byName.get(transcoding.name);
+    if (existing !== undefined && existing.type !== transcoding.type) {
+      throw new DataError(`two transcodings are named '${transcoding.name}'`);
+    }
+    this.#byName.set(transcoding.name, transcoding);
+    this.#byType.set(transcoding.type, transcoding);
+  }
+
+  encode(value: unknown): Buffer {
+    return Buffer.from(JSON.stringify(value, this.#replacer), 'utf8');
+  }
+
+  decode(bytes: Uint8Array): unknown {
+    const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
+    try {
+      // Only walk the parsed tree when something in it is tagged.
+      return text.includes('"$type"') ? JSON.parse(text, this.#reviver) : JSON.parse(text);
+    } catch (error) {
+      if (error instanceof DataError) throw error;
+      throw new DataError(`stored state is not valid JSON: ${(error as Error).message}`);
+    }
+  }
+
+  // `raw` is the value before JSON.stringify called its toJSON (so a Date is still a Date).
+  #replace(raw: unknown, inArray: boolean): unknown {
+    switch (typeof raw) {
+      case 'string':
+      case 'boolean':
+        return raw;
+      case 'number':
+        return Number.isFinite(raw) ? raw : { [TYPE_KEY]: 'Number', [VALUE_KEY]: String(raw) };
+      case 'bigint':
+        return { [TYPE_KEY]: 'BigInt', [VALUE_KEY]: raw.toString() };
+      case 'undefined':
+        return inArray ? { [TYPE_KEY]: 'Undefined' } : undefined;
+      case 'function':
+      case 'symbol':
+        throw new DataError(`cannot encode a ${typeof raw}`);
+    }
+    if (raw === null) return null;
+    if (Array.isArray(raw)) return raw;
+    const proto = Object.getPrototypeOf(raw);
+    if (proto === Object.prototype || proto === null) {
+      if (Object.prototype.hasOwnProperty.call(raw, TYPE_KEY)) {
+        return { [TYPE_KEY]: 'Object', [VALUE_KEY]: Object.entries(raw as object) };
+      }
+      return raw;
+    }
+    if (raw instanceof Date) {
+      return { [TYPE_KEY]: 'Date', [VALUE_KEY]: Number.isNaN(raw.getTime()) ? null : raw.toISOString() };
+    }
+    if (raw instanceof Map) return { [TYPE_KEY]: 'Map', [VALUE_KEY]: [...raw.entries()] };
+    if (raw instanceof Set) return { [TYPE_KEY]: 'Set', [VALUE_KEY]: [...raw.values()] };
+    if (raw instanceof Uint8Array) {
+      return { [TYPE_KEY]: 'Bytes', [VALUE_KEY]: Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('base64') };
+    }
+    for (let type = proto; type !== null && type !== Object.prototype; type = Object.getPrototypeOf(type)) {
+      const transcoding = this.#byType.get(type.constructor);
+      if (transcoding !== undefined) {
+        return { [TYPE_KEY]: transcoding.name, [VALUE_KEY]: transcoding.encode(raw) };
+      }
+    }
+    throw new DataError(
+      `cannot encode an instance of ${proto?.constructor?.name ?? 'an unknown class'}: register a transcoding for it`,
+    );
+  }
+
+  #revive(value: unknown): unknown {
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) return value;
+    const tagged = value as Record<string, unknown>;
+    const name = tagged[TYPE_KEY];
+    if (typeof name !== 'string') return value;
+    const data = tagged[VALUE_KEY];
+    switch (name) {
+      case 'Date':
+        return new Date(data === null ? NaN : (data as string));
+      case 'BigInt':
+        return BigInt(data as string);
+      case 'Map':
+        return new Map(data as [unknown, unknown][]);
+      case 'Set':
+        return new Set(data as unknown[]);
+      case 'Bytes':
+        return Buffer.from(data as string, 'base64');
+      case 'Number':
+        return Number(data);
+      case 'Undefined':
+        return undefined;
+      case 'Object':
+        return Object.fromEntries(data as [string, unknown][]);
+    }
+    const transcoding = this.#byName.get(name);
+    if (transcoding === undefined) {
+      throw new DataError(`stored state has a value of type '${name}' but no transcoding is registered for it`);
+    }
+    return transcoding.decode(data);
+  }
+}

@@ -1,0 +1,52 @@
+import { DataError } from './errors';
+import type { StoredEvent, Tracking } from './records';
+import type { SelectNotificationsOptions } from './recorders';
+
+/** Checks the records a caller asks a recorder to write, so bad input never reaches a table. */
+export function checkStoredEvents(events: readonly StoredEvent[]): void {
+  if (!Array.isArray(events)) throw new DataError('insertEvents takes an array of stored events');
+  for (const event of events) {
+    if (event === null || typeof event !== 'object') throw new DataError('a stored event must be an object');
+    if (typeof event.originatorId !== 'string' || event.originatorId.length === 0) {
+      throw new DataError(`stored event has no originatorId (got ${String(event.originatorId)})`);
+    }
+    if (!Number.isSafeInteger(event.originatorVersion) || event.originatorVersion < 0) {
+      throw new DataError(
+        `stored event of ${event.originatorId} has an invalid originatorVersion ${String(event.originatorVersion)}`,
+      );
+    }
+    if (typeof event.topic !== 'string' || event.topic.length === 0) {
+      throw new DataError(`stored event ${event.originatorId} v${event.originatorVersion} has no topic`);
+    }
+    if (!(event.state instanceof Uint8Array)) {
+      throw new DataError(`stored event ${event.originatorId} v${event.originatorVersion} has state that is not bytes`);
+    }
+  }
+}
+
+export function checkPipelineId(pipelineId: number | undefined): number {
+  const id = pipelineId ?? 0;
+  if (!Number.isSafeInteger(id) || id < 0) throw new DataError(`pipeline id must be an integer >= 0, got ${String(pipelineId)}`);
+  return id;
+}
+
+export function checkTracking(tracking: Tracking): void {
+  if (tracking === null || typeof tracking !== 'object') throw new DataError('tracking must be an object');
+  if (typeof tracking.applicationName !== 'string' || tracking.applicationName.length === 0) {
+    throw new DataError('tracking record has no applicationName');
+  }
+  if (!Number.isSafeInteger(tracking.notificationId) || tracking.notificationId < 1) {
+    throw new DataError(`tracking record has an invalid notificationId ${String(tracking.notificationId)}`);
+  }
+  checkPipelineId(tracking.pipelineId);
+}
+
+export function checkSelectNotifications(start: number, limit: number, options: SelectNotificationsOptions): void {
+  if (!Number.isSafeInteger(start) || start < 0) throw new DataError(`start must be an integer >= 0, got ${String(start)}`);
+  if (!Number.isSafeInteger(limit) || limit < 1) throw new DataError(`limit must be an integer >= 1, got ${String(limit)}`);
+  if (options.stop !== undefined && !Number.isSafeInteger(options.stop)) {
+    throw new DataError(`stop must be an integer, got ${String(options.stop)}`);
+  }
+  if (options.topics !== undefined && !Array.isArray(options.topics)) throw new DataError('topics must be an array of strings');
+  if (options.pipelineId !== undefined) checkPipelineId(options.pipelineId);
+}

@@ -1,0 +1,375 @@
+/**
+ * The recorder contract, written once and run against every persistence module (memory, SQLite,
+ * PostgreSQL). A module's test file supplies a harness that makes fresh, empty stores.
+ */
+import {
+  AggregateRecorder,
+  ApplicationRecorder,
+  DataError,
+  Notification,
+  ProcessRecorder,
+  RecordConflictError,
+  StoredEvent,
+  TrackingConflictError,
+} from '../../src/persistence';
+
+export interface RecorderHarness {
+  /** Whether what is written survives closing and reopening (false for memory). */
+  readonly durable: boolean;
+  /** Makes a fresh, empty store (a new file, schema or object). */
+  setUp(): Promise<void>;
+  /** Closes every recorder the harness opened and removes the store. */
+  tearDown(): Promise<void>;
+  /** Each call opens a new connection to the store (memory: the same recorder for the same name). */
+  aggregateRecorder(applicationName: string): Promise<AggregateRecorder>;
+  applicationRecorder(applicationName: string): Promise<ApplicationRecorder>;
+  processRecorder(applicationName: string): Promise<ProcessRecorder>;
+  /** Closes the recorders opened so far (keeping the store), for restart checks. */
+  closeAll(): Promise<void>;
+}
+
+let counter = 0;
+export function uniqueId(prefix = 'agg'): string {
+  counter += 1;
+  return `${prefix}-${process.pid}-${Date.now().toString(36)}-${counter}`;
+}
+
+export function stored(originatorId: string, originatorVersion: number, topic = 'Test.Event', body = ''): StoredEvent {
+  return {
+    originatorId,
+    originatorVersion,
+    topic,
+    state: Buffer.from(JSON.stringify({ body: body || `${originatorId}:${originatorVersion}` })),
+  };
+}
+
+function stateText(event: StoredEvent): string {
+  return Buffer.from(event.state).toString('utf8');
+}
+
+export function recorderContract(moduleName: string, makeHarness: () => RecorderHarness): void {
+  describe(`${moduleName} recorders: the shared contract`, () => {
+    const harness = makeHarness();
+    beforeEach(() => harness.setUp());
+    afterEach(() => harness.tearDown());
+
+    describe('AggregateRecorder', () => {
+      it('selects an aggregate’s events in version order, with ranges, descending order and limits', async () => {
+        const recorder = await harness.aggregateRecorder('snapshots_app');
+        const id = uniqueId();
+        await recorder.insertEvents([stored(id, 1), stored(id, 2)]);
+        await recorder.insertEvents([stored(id, 3), stored(id, 4), stored(id, 5)]);
+        const all = await recorder.selectEvents(id);
+        expect(all.map((e) => e.originatorVersion)).toEqual([1, 2, 3, 4, 5]);
+        expect(all.map((e) => e.topic)).toEqual(['Test.Event', 'Test.Event', 'Test.Event', 'Test.Event', 'Test.Event']);
+        expect(stateText(all[2])).toBe(stateText(stored(id, 3)));
+        expect(Buffer.isBuffer(all[0].state) || all[0].state instanceof Uint8Array).toBe(true);
+        expect((await recorder.selectEvents(id, { gt: 2 })).map((e) => e.originatorVersion)).toEqual([3, 4, 5]);
+        expect((await recorder.selectEvents(id, { lte: 2 })).map((e) => e.originatorVersion)).toEqual([1, 2]);
+        expect((await recorder.selectEvents(id, { gt: 1, lte: 3 })).map((e) => e.originatorVersion)).toEqual([2, 3]);
+        expect((await recorder.selectEvents(id, { desc: true, limit: 2 })).map((e) => e.originatorVersion)).toEqual([5, 4]);
+        expect((await recorder.selectEvents(id, { desc: true, lte: 3, limit: 1 })).map((e) => e.originatorVersion)).toEqual([3]);
+        expect((await recorder.selectEvents(id, { limit: 2 })).map((e) => e.originatorVersion)).toEqual([1, 2]);
+        expect(await recorder.selectEvents(uniqueId('missing'))).toEqual([]);
+      });
+
+      it('refuses a version already recorded with RecordConflictError and keeps nothing of that write', async () => {
+        const recorder = await harness.aggregateRecorder('conflicts');
+        const a = uniqueId();
+        const b = uniqueId();
+        await recorder.insertEvents([stored(a, 1)]);
+        await expect(recorder.insertEvents([stored(b, 1), stored(a, 2), stored(a, 1, 'Test.Event', 'loser')])).rejects.toThrow(
+          RecordConflictError,
+        );
+        expect(await recorder.selectEvents(b)).toEqual([]);
+        expect((await recorder.selectEvents(a)).map((e) => [e.originatorVersion, stateText(e)])).toEqual([
+          [1, stateText(stored(a, 1))],
+        ]);
+      });
+
+      it('refuses a batch that records one version twice', async () => {
+        const recorder = await harness.aggregateRecorder('batch_conflicts');
+        const a = uniqueId();
+        await expect(recorder.insertEvents([stored(a, 1), stored(a, 1)])).rejects.toThrow(RecordConflictError);
+        expect(await recorder.selectEvents(a)).toEqual([]);
+      });
+
+      it('records the events of several aggregates in one write atomically', async () => {
+        const recorder = await harness.aggregateRecorder('atomic');
+        const [a, b, c] = [uniqueId(), uniqueId(), uniqueId()];
+        await recorder.insertEvents([stored(a, 1), stored(b, 1), stored(c, 1), stored(a, 2)]);
+        expect((await recorder.selectEvents(a)).length).toBe(2);
+        expect((await recorder.selectEvents(b)).length).toBe(1);
+        expect((await recorder.selectEvents(c)).length).toBe(1);
+      });
+
+      it('lets exactly one of two concurrent writers of the same version win', async () => {
+        const first = await harness.aggregateRecorder('racers');
+        const second = await harness.aggregateRecorder('racers');
+        for (let round = 0; round < 10; round++) {
+          const id = uniqueId('race');
+          const results = await Promise.allSettled([
+            first.insertEvents([stored(id, 1, 'Test.Event', 'first'), stored(id, 2, 'Test.Event', 'first')]),
+            second.insertEvents([stored(id, 1, 'Test.Event', 'second'), stored(id, 2, 'Test.Event', 'second')]),
+          ]);
+          const rejected = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+          expect(rejected.length).toBe(1);
+          expect(rejected[0].reason).toBeInstanceOf(RecordConflictError);
+          const events = await first.selectEvents(id);
+          expect(events.length).toBe(2);
+          const winner = results[0].status === 'fulfilled' ? 'first' : 'second';
+          expect(events.map((e) => JSON.parse(stateText(e)).body)).toEqual([winner, winner]);
+        }
+      });
+
+      it('rejects malformed stored events with DataError before writing anything', async () => {
+        const recorder = await harness.aggregateRecorder('malformed');
+        const id = uniqueId();
+        const bad: unknown[] = [
+          { ...stored(id, 1), originatorId: '' },
+          { ...stored(id, 1), originatorVersion: 1.5 },
+          { ...stored(id, 1), topic: '' },
+          { ...stored(id, 1), state: 'not bytes' },
+          null,
+        ];
+        for (const event of bad) {
+          await expect(recorder.insertEvents([stored(id, 1), event as StoredEvent])).rejects.toThrow(DataError);
+        }
+        expect(await recorder.selectEvents(id)).toEqual([]);
+      });
+
+      it('stores binary state exactly, byte for byte', async () => {
+        const recorder = await harness.aggregateRecorder('binary');
+        const id = uniqueId();
+        const bytes = Buffer.from(Array.from({ length: 256 }, (_, i) => i));
+        await recorder.insertEvents([{ originatorId: id, originatorVersion: 1, topic: 'Bin', state: bytes }]);
+        const [event] = await recorder.selectEvents(id);
+        expect(Buffer.from(event.state).equals(bytes)).toBe(true);
+      });
+    });
+
+    describe('ApplicationRecorder', () => {
+      it('gives every recorded event a notification id, in the order of the writes', async () => {
+        const recorder = await harness.applicationRecorder('notified');
+        expect(await recorder.maxNotificationId()).toBe(0);
+        expect(await recorder.selectNotifications(1, 10)).toEqual([]);
+        const [a, b] = [uniqueId(), uniqueId()];
+        const firstIds = await recorder.insertEvents([stored(a, 1), stored(b, 1)]);
+        const secondIds = await recorder.insertEvents([stored(a, 2, 'Test.Other')]);
+        expect(firstIds.length).toBe(2);
+        expect(secondIds.length).toBe(1);
+        const ids = [...firstIds, ...secondIds];
+        expect([...ids].sort((x, y) => x - y)).toEqual(ids);
+        const notifications = await recorder.selectNotifications(1, 10);
+        expect(notifications.map((n) => n.id)).toEqual(ids);
+        expect(notifications.map((n) => [n.originatorId, n.originatorVersion, n.topic])).toEqual([
+          [a, 1, 'Test.Event'],
+          [b, 1, 'Test.Event'],
+          [a, 2, 'Test.Other'],
+        ]);
+        expect(notifications.every((n) => n.pipelineId === 0)).toBe(true);
+        expect(stateText(notifications[1])).toBe(stateText(stored(b, 1)));
+        expect(await recorder.maxNotificationId()).toBe(ids[2]);
+      });
+
+      it('selects notifications from a start, up to a limit and a stop, by topic, and after a position', async () => {
+        const recorder = await harness.applicationRecorder('selecting');
+        const ids: number[] = [];
+        for (let i = 1; i <= 10; i++) {
+          ids.push(...(await recorder.insertEvents([stored(uniqueId(), 1, i % 2 === 0 ? 'Even' : 'Odd')])));
+        }
+        const [first] = ids;
+        expect((await recorder.selectNotifications(first, 3)).map((n) => n.id)).toEqual(ids.slice(0, 3));
+        expect((await recorder.selectNotifications(ids[3], 3)).map((n) => n.id)).toEqual(ids.slice(3, 6));
+        expect((await recorder.selectNotifications(ids[3], 3, { inclusiveOfStart: false })).map((n) => n.id)).toEqual(
+          ids.slice(4, 7),
+        );
+        expect((await recorder.selectNotifications(0, 100, { inclusiveOfStart: false })).map((n) => n.id)).toEqual(ids);
+        expect((await recorder.selectNotifications(first, 100, { stop: ids[4] })).map((n) => n.id)).toEqual(ids.slice(0, 5));
+        expect((await recorder.selectNotifications(first, 100, { topics: ['Even'] })).map((n) => n.id)).toEqual(
+          ids.filter((_, i) => i % 2 === 1),
+        );
+        expect((await recorder.selectNotifications(first, 2, { topics: ['Odd', 'Even'] })).map((n) => n.id)).toEqual(
+          ids.slice(0, 2),
+        );
+        expect(await recorder.selectNotifications(ids[9], 10, { inclusiveOfStart: false })).toEqual([]);
+      });
+
+      it('rejects bad arguments to selectNotifications with DataError', async () => {
+        const recorder = await harness.applicationRecorder('bad_select');
+        await expect(recorder.selectNotifications(-1, 10)).rejects.toThrow(DataError);
+        await expect(recorder.selectNotifications(1, 0)).rejects.toThrow(DataError);
+        await expect(recorder.selectNotifications(1, 1.5)).rejects.toThrow(DataError);
+        await expect(recorder.selectNotifications(1, 10, { pipelineId: -2 })).rejects.toThrow(DataError);
+      });
+
+      it('does not give a refused write notification ids', async () => {
+        const recorder = await harness.applicationRecorder('refused');
+        const a = uniqueId();
+        await recorder.insertEvents([stored(a, 1)]);
+        await expect(recorder.insertEvents([stored(uniqueId(), 1), stored(a, 1)])).rejects.toThrow(RecordConflictError);
+        const notifications = await recorder.selectNotifications(0, 10);
+        expect(notifications.map((n) => n.originatorId)).toEqual([a]);
+      });
+
+      it('records a pipeline id with each event and reads one pipeline’s log alone, in order', async () => {
+        const recorder = await harness.applicationRecorder('pipelines');
+        const written = new Map<number, number[]>([[0, []], [1, []], [2, []]]);
+        for (let i = 0; i < 12; i++) {
+          const pipelineId = i % 3;
+          const ids = await recorder.insertEvents([stored(uniqueId(`p${pipelineId}`), 1)], { pipelineId });
+          written.get(pipelineId)!.push(...ids);
+        }
+        for (const [pipelineId, ids] of written) {
+          const log = await recorder.selectNotifications(0, 100, { pipelineId });
+          expect(log.map((n) => n.id)).toEqual(ids);
+          expect(log.every((n) => n.pipelineId === pipelineId)).toBe(true);
+          expect(await recorder.maxNotificationId(pipelineId)).toBe(ids[ids.length - 1]);
+          const afterSecond = await recorder.selectNotifications(ids[1], 2, { pipelineId, inclusiveOfStart: false });
+          expect(afterSecond.map((n) => n.id)).toEqual(ids.slice(2, 4));
+        }
+        expect(await recorder.maxNotificationId(7)).toBe(0);
+        expect((await recorder.selectNotifications(0, 100)).length).toBe(12);
+      });
+
+      it('keeps the logs of two applications in one store apart', async () => {
+        const worlds = await harness.applicationRecorder('worlds');
+        const others = await harness.applicationRecorder('others');
+        await worlds.insertEvents([stored(uniqueId(), 1)]);
+        expect(await others.selectNotifications(0, 10)).toEqual([]);
+        expect(await others.maxNotificationId()).toBe(0);
+      });
+
+      it('shows a tailing reader every event once, in order, with each transaction’s events together', async () => {
+        const writers = 4;
+        const writesPerWriter = 25;
+        const eventsPerWrite = 3;
+        const total = writers * writesPerWriter * eventsPerWrite;
+        const reader = await harness.applicationRecorder('tailed');
+        const recorders = await Promise.all(Array.from({ length: writers }, () => harness.applicationRecorder('tailed')));
+        const seen: Notification[] = [];
+        const tail = (async () => {
+          let position = 0;
+          while (seen.length < total) {
+            const batch = await reader.selectNotifications(position, 7, { inclusiveOfStart: false });
+            if (batch.length === 0) {
+              await new Promise((resolve) => setTimeout(resolve, 1));
+              continue;
+            }
+            seen.push(...batch);
+            position = batch[batch.length - 1].id;
+          }
+        })();
+        await Promise.all(
+          recorders.map(async (recorder, writer) => {
+            for (let write = 0; write < writesPerWriter; write++) {
+              const id = uniqueId(`w${writer}-${write}`);
+              await recorder.insertEvents(
+                Array.from({ length: eventsPerWrite }, (_, i) => stored(id, i + 1)),
+              );
+            }
+          }),
+        );
+        await tail;
+        expect(seen.length).toBe(total);
+        expect(new Set(seen.map((n) => n.id)).size).toBe(total);
+        // Each write's events are adjacent and in version order.
+        for (let index = 0; index < seen.length; index += eventsPerWrite) {
+          const group = seen.slice(index, index + eventsPerWrite);
+          expect(new Set(group.map((n) => n.originatorId)).size).toBe(1);
+          expect(group.map((n) => n.originatorVersion)).toEqual([1, 2, 3]);
+        }
+        // What the tail saw is the log as anyone reads it afterwards.
+        const log = await reader.selectNotifications(0, total + 10, { inclusiveOfStart: false });
+        expect(log.map((n) => n.id)).toEqual(seen.map((n) => n.id));
+      });
+    });
+
+    describe('ProcessRecorder', () => {
+      it('records events with a tracking record and reports the position per upstream and pipeline', async () => {
+        const recorder = await harness.processRecorder('counters');
+        expect(await recorder.maxTrackingId('worlds')).toBe(0);
+        const id = uniqueId();
+        await recorder.insertEvents([stored(id, 1)], { tracking: { applicationName: 'worlds', notificationId: 3 } });
+        await recorder.insertEvents([stored(id, 2)], { tracking: { applicationName: 'worlds', notificationId: 5 } });
+        await recorder.insertEvents([], { tracking: { applicationName: 'worlds', notificationId: 6 } });
+        await recorder.insertEvents([], { tracking: { applicationName: 'others', notificationId: 2 } });
+        await recorder.insertEvents([], { tracking: { applicationName: 'worlds', notificationId: 1, pipelineId: 1 } });
+        expect(await recorder.maxTrackingId('worlds')).toBe(6);
+        expect(await recorder.maxTrackingId('worlds', 0)).toBe(6);
+        expect(await recorder.maxTrackingId('others')).toBe(2);
+        expect(await recorder.maxTrackingId('worlds', 1)).toBe(1);
+        expect(await recorder.maxTrackingId('worlds', 2)).toBe(0);
+        expect((await recorder.selectEvents(id)).length).toBe(2);
+        expect((await recorder.selectNotifications(0, 10)).length).toBe(2);
+      });
+
+      it('refuses a duplicate tracking record with TrackingConflictError and keeps nothing of that write', async () => {
+        const recorder = await harness.processRecorder('dupes');
+        const id = uniqueId();
+        await recorder.insertEvents([stored(id, 1)], { tracking: { applicationName: 'worlds', notificationId: 4 } });
+        const other = uniqueId();
+        await expect(
+          recorder.insertEvents([stored(other, 1)], { tracking: { applicationName: 'worlds', notificationId: 4 } }),
+        ).rejects.toThrow(TrackingConflictError);
+        await expect(
+          recorder.insertEvents([stored(other, 1)], { tracking: { applicationName: 'worlds', notificationId: 2 } }),
+        ).rejects.toThrow(TrackingConflictError);
+        expect(await recorder.selectEvents(other)).toEqual([]);
+        expect((await recorder.selectNotifications(0, 10)).map((n) => n.originatorId)).toEqual([id]);
+        expect(await recorder.maxTrackingId('worlds')).toBe(4);
+      });
+
+      it('keeps neither tracking nor events when the events conflict', async () => {
+        const recorder = await harness.processRecorder('both_or_none');
+        const id = uniqueId();
+        await recorder.insertEvents([stored(id, 1)]);
+        await expect(
+          recorder.insertEvents([stored(id, 1)], { tracking: { applicationName: 'worlds', notificationId: 1 } }),
+        ).rejects.toThrow(RecordConflictError);
+        expect(await recorder.maxTrackingId('worlds')).toBe(0);
+      });
+
+      it('lets exactly one of two concurrent processors of one notification record its results', async () => {
+        const first = await harness.processRecorder('raced');
+        const second = await harness.processRecorder('raced');
+        for (let notificationId = 1; notificationId <= 10; notificationId++) {
+          const results = await Promise.allSettled([
+            first.insertEvents([stored(uniqueId('first'), 1)], { tracking: { applicationName: 'worlds', notificationId } }),
+            second.insertEvents([stored(uniqueId('second'), 1)], { tracking: { applicationName: 'worlds', notificationId } }),
+          ]);
+          const rejected = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+          expect(rejected.length).toBe(1);
+          expect(rejected[0].reason).toBeInstanceOf(TrackingConflictError);
+        }
+        expect((await first.selectNotifications(0, 100)).length).toBe(10);
+        expect(await second.maxTrackingId('worlds')).toBe(10);
+      });
+
+      it('rejects a malformed tracking record with DataError', async () => {
+        const recorder = await harness.processRecorder('bad_tracking');
+        await expect(
+          recorder.insertEvents([], { tracking: { applicationName: '', notificationId: 1 } }),
+        ).rejects.toThrow(DataError);
+        await expect(
+          recorder.insertEvents([], { tracking: { applicationName: 'worlds', notificationId: 0 } }),
+        ).rejects.toThrow(DataError);
+        expect(await recorder.maxTrackingId('worlds')).toBe(0);
+      });
+    });
+
+    if (harness.durable) {
+      it('keeps everything through closing and reopening', async () => {
+        const recorder = await harness.processRecorder('restarted');
+        const id = uniqueId();
+        await recorder.insertEvents([stored(id, 1), stored(id, 2)], { tracking: { applicationName: 'up', notificationId: 9 } });
+        await harness.closeAll();
+        const reopened = await harness.processRecorder('restarted');
+        expect((await reopened.selectEvents(id)).map((e) => e.originatorVersion)).toEqual([1, 2]);
+        expect((await reopened.selectNotifications(0, 10)).length).toBe(2);
+        expect(await reopened.maxTrackingId('up')).toBe(9);
+        await expect(reopened.insertEvents([stored(id, 2)])).rejects.toThrow(RecordConflictError);
+      });
+    }
+  });
+}
