@@ -1,2 +1,4 @@
 export * from './domain';
 export * from './persistence';
+export * from './application';
+export * from './system';

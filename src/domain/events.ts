@@ -1,4 +1,4 @@
-import { freeze } from 'immer';
+import { freeze, immerable } from 'immer';
 import type { Aggregate } from './aggregate';
 import { OriginatorError } from './errors';
 import { resolveTopic } from './topics';
@@ -33,6 +33,9 @@ export abstract class DomainEvent implements DomainEventFields {
     Object.assign(this, fields);
   }
 }
+
+// Lets immer freeze events deeply and make changed copies of them with produce().
+(DomainEvent.prototype as unknown as Record<symbol, boolean>)[immerable] = true;
 
 /** The attributes a subclass of `Base` adds: its data fields, without methods or `Base`'s own fields. */
 export type AddedAttributes<E, Base> = {

@@ -4,3 +4,4 @@ export * from './upcasting';
 export * from './events';
 export * from './aggregate';
 export * from './snapshot';
+export * from './clone';

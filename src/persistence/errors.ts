@@ -1,3 +1,5 @@
+import type { Tracking } from './records';
+
 /** Base class of the errors a recorder raises. */
 export class PersistenceError extends Error {
   override name = 'PersistenceError';
@@ -31,4 +33,13 @@ export class DataError extends PersistenceError {
 /** Wrong configuration of a persistence module (names the setting at fault). */
 export class ConfigurationError extends PersistenceError {
   override name = 'ConfigurationError';
+}
+
+/** The error for a tracking record whose processing started from a position no longer recorded. */
+export function trackingConflict(tracking: Tracking, recorded: number): TrackingConflictError {
+  return new TrackingConflictError(
+    `tracking of ${tracking.applicationName} (pipeline ${tracking.pipelineId ?? 0}) is at notification ${recorded}, ` +
+      `not ${tracking.previousNotificationId} where processing of notification ${tracking.notificationId} started: ` +
+      `another run recorded it first`,
+  );
 }

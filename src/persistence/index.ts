@@ -8,3 +8,4 @@ export * from './compressor';
 export * from './cipher';
 export * from './mapper';
 export * from './memory';
+export * from './sqlite';

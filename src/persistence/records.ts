@@ -22,13 +22,19 @@ export interface Notification extends StoredEvent {
 
 /**
  * The position a process application has reached in one upstream log (for one pipeline). It is
- * recorded in the same transaction as the events that processing the notification produced.
+ * recorded in the same transaction as the events that processing the notifications produced.
+ *
+ * It is a compare-and-set: the write is accepted only while the stored position is still
+ * `previousNotificationId` (0 when nothing was recorded yet), the position the processing read
+ * from. So two runs that processed any of the same notifications can never both record them, even
+ * when they processed different numbers of notifications in one transaction.
  */
 export interface Tracking {
   /** Name of the upstream application whose log was followed. */
   readonly applicationName: string;
+  /** The last notification processed. */
   readonly notificationId: number;
+  /** The position the processing started from: the previously recorded notification id, or 0. */
+  readonly previousNotificationId: number;
   readonly pipelineId?: number;
-  /** The notification's `txid`, when its log has one. */
-  readonly txid?: string;
 }

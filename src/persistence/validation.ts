@@ -38,6 +38,15 @@ export function checkTracking(tracking: Tracking): void {
   if (!Number.isSafeInteger(tracking.notificationId) || tracking.notificationId < 1) {
     throw new DataError(`tracking record has an invalid notificationId ${String(tracking.notificationId)}`);
   }
+  if (!Number.isSafeInteger(tracking.previousNotificationId) || tracking.previousNotificationId < 0) {
+    throw new DataError(
+      `tracking record has an invalid previousNotificationId ${String(tracking.previousNotificationId)} ` +
+        `(the position processing started from; 0 for the first)`,
+    );
+  }
+  if (tracking.previousNotificationId === tracking.notificationId) {
+    throw new DataError(`tracking record does not move: notificationId and previousNotificationId are both ${tracking.notificationId}`);
+  }
   checkPipelineId(tracking.pipelineId);
 }
 

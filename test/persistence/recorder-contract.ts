@@ -286,15 +286,19 @@ export function recorderContract(moduleName: string, makeHarness: () => Recorder
     });
 
     describe('ProcessRecorder', () => {
+      const track = (applicationName: string, previousNotificationId: number, notificationId: number, pipelineId?: number) => ({
+        tracking: { applicationName, previousNotificationId, notificationId, pipelineId },
+      });
+
       it('records events with a tracking record and reports the position per upstream and pipeline', async () => {
         const recorder = await harness.processRecorder('counters');
         expect(await recorder.maxTrackingId('worlds')).toBe(0);
         const id = uniqueId();
-        await recorder.insertEvents([stored(id, 1)], { tracking: { applicationName: 'worlds', notificationId: 3 } });
-        await recorder.insertEvents([stored(id, 2)], { tracking: { applicationName: 'worlds', notificationId: 5 } });
-        await recorder.insertEvents([], { tracking: { applicationName: 'worlds', notificationId: 6 } });
-        await recorder.insertEvents([], { tracking: { applicationName: 'others', notificationId: 2 } });
-        await recorder.insertEvents([], { tracking: { applicationName: 'worlds', notificationId: 1, pipelineId: 1 } });
+        await recorder.insertEvents([stored(id, 1)], track('worlds', 0, 3));
+        await recorder.insertEvents([stored(id, 2)], track('worlds', 3, 5));
+        await recorder.insertEvents([], track('worlds', 5, 6));
+        await recorder.insertEvents([], track('others', 0, 2));
+        await recorder.insertEvents([], track('worlds', 0, 1, 1));
         expect(await recorder.maxTrackingId('worlds')).toBe(6);
         expect(await recorder.maxTrackingId('worlds', 0)).toBe(6);
         expect(await recorder.maxTrackingId('others')).toBe(2);
@@ -307,53 +311,68 @@ export function recorderContract(moduleName: string, makeHarness: () => Recorder
       it('refuses a duplicate tracking record with TrackingConflictError and keeps nothing of that write', async () => {
         const recorder = await harness.processRecorder('dupes');
         const id = uniqueId();
-        await recorder.insertEvents([stored(id, 1)], { tracking: { applicationName: 'worlds', notificationId: 4 } });
+        await recorder.insertEvents([stored(id, 1)], track('worlds', 0, 4));
         const other = uniqueId();
-        await expect(
-          recorder.insertEvents([stored(other, 1)], { tracking: { applicationName: 'worlds', notificationId: 4 } }),
-        ).rejects.toThrow(TrackingConflictError);
-        await expect(
-          recorder.insertEvents([stored(other, 1)], { tracking: { applicationName: 'worlds', notificationId: 2 } }),
-        ).rejects.toThrow(TrackingConflictError);
+        await expect(recorder.insertEvents([stored(other, 1)], track('worlds', 0, 4))).rejects.toThrow(TrackingConflictError);
+        await expect(recorder.insertEvents([stored(other, 1)], track('worlds', 0, 2))).rejects.toThrow(TrackingConflictError);
         expect(await recorder.selectEvents(other)).toEqual([]);
         expect((await recorder.selectNotifications(0, 10)).map((n) => n.originatorId)).toEqual([id]);
         expect(await recorder.maxTrackingId('worlds')).toBe(4);
+      });
+
+      it('refuses a tracking record whose processing did not start from the recorded position', async () => {
+        const recorder = await harness.processRecorder('compare_and_set');
+        await recorder.insertEvents([], track('worlds', 0, 3));
+        // Started from 2 (a stale position) and processed 4 and 5: 3 might have been processed twice.
+        await expect(recorder.insertEvents([stored(uniqueId(), 1)], track('worlds', 2, 5))).rejects.toThrow(
+          TrackingConflictError,
+        );
+        // A run that read from before the first record cannot record either.
+        await expect(recorder.insertEvents([], track('worlds', 0, 7))).rejects.toThrow(/another run recorded it first/);
+        await recorder.insertEvents([], track('worlds', 3, 5));
+        expect(await recorder.maxTrackingId('worlds')).toBe(5);
+        expect((await recorder.selectNotifications(0, 10)).length).toBe(0);
       });
 
       it('keeps neither tracking nor events when the events conflict', async () => {
         const recorder = await harness.processRecorder('both_or_none');
         const id = uniqueId();
         await recorder.insertEvents([stored(id, 1)]);
-        await expect(
-          recorder.insertEvents([stored(id, 1)], { tracking: { applicationName: 'worlds', notificationId: 1 } }),
-        ).rejects.toThrow(RecordConflictError);
+        await expect(recorder.insertEvents([stored(id, 1)], track('worlds', 0, 1))).rejects.toThrow(RecordConflictError);
         expect(await recorder.maxTrackingId('worlds')).toBe(0);
       });
 
-      it('lets exactly one of two concurrent processors of one notification record its results', async () => {
+      it('lets exactly one of two concurrent processors of overlapping batches record their results', async () => {
         const first = await harness.processRecorder('raced');
         const second = await harness.processRecorder('raced');
-        for (let notificationId = 1; notificationId <= 10; notificationId++) {
+        let position = 0;
+        for (let round = 1; round <= 10; round++) {
+          // Both read from `position`; one processed two notifications, the other three.
           const results = await Promise.allSettled([
-            first.insertEvents([stored(uniqueId('first'), 1)], { tracking: { applicationName: 'worlds', notificationId } }),
-            second.insertEvents([stored(uniqueId('second'), 1)], { tracking: { applicationName: 'worlds', notificationId } }),
+            first.insertEvents([stored(uniqueId('first'), 1)], track('worlds', position, position + 2)),
+            second.insertEvents([stored(uniqueId('second'), 1)], track('worlds', position, position + 3)),
           ]);
           const rejected = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
           expect(rejected.length).toBe(1);
           expect(rejected[0].reason).toBeInstanceOf(TrackingConflictError);
+          position += results[0].status === 'fulfilled' ? 2 : 3;
+          expect(await second.maxTrackingId('worlds')).toBe(position);
         }
         expect((await first.selectNotifications(0, 100)).length).toBe(10);
-        expect(await second.maxTrackingId('worlds')).toBe(10);
       });
 
       it('rejects a malformed tracking record with DataError', async () => {
         const recorder = await harness.processRecorder('bad_tracking');
-        await expect(
-          recorder.insertEvents([], { tracking: { applicationName: '', notificationId: 1 } }),
-        ).rejects.toThrow(DataError);
-        await expect(
-          recorder.insertEvents([], { tracking: { applicationName: 'worlds', notificationId: 0 } }),
-        ).rejects.toThrow(DataError);
+        const bad: unknown[] = [
+          { applicationName: '', notificationId: 1, previousNotificationId: 0 },
+          { applicationName: 'worlds', notificationId: 0, previousNotificationId: 0 },
+          { applicationName: 'worlds', notificationId: 1 },
+          { applicationName: 'worlds', notificationId: 2, previousNotificationId: 2 },
+          { applicationName: 'worlds', notificationId: 2, previousNotificationId: 1, pipelineId: -1 },
+        ];
+        for (const tracking of bad) {
+          await expect(recorder.insertEvents([], { tracking: tracking as never })).rejects.toThrow(DataError);
+        }
         expect(await recorder.maxTrackingId('worlds')).toBe(0);
       });
     });
@@ -362,7 +381,9 @@ export function recorderContract(moduleName: string, makeHarness: () => Recorder
       it('keeps everything through closing and reopening', async () => {
         const recorder = await harness.processRecorder('restarted');
         const id = uniqueId();
-        await recorder.insertEvents([stored(id, 1), stored(id, 2)], { tracking: { applicationName: 'up', notificationId: 9 } });
+        await recorder.insertEvents([stored(id, 1), stored(id, 2)], {
+          tracking: { applicationName: 'up', notificationId: 9, previousNotificationId: 0 },
+        });
         await harness.closeAll();
         const reopened = await harness.processRecorder('restarted');
         expect((await reopened.selectEvents(id)).map((e) => e.originatorVersion)).toEqual([1, 2]);

@@ -1,4 +1,4 @@
-import { RecordConflictError, TrackingConflictError } from '../errors';
+import { RecordConflictError, trackingConflict } from '../errors';
 import type { Notification, StoredEvent } from '../records';
 import type {
   AggregateRecorder,
@@ -167,12 +167,7 @@ export class MemoryProcessRecorder extends MemoryApplicationRecorder implements 
       checkTracking(tracking);
       const key = trackingKey(tracking.applicationName, tracking.pipelineId ?? 0);
       const current = this.positions.get(key) ?? 0;
-      if (tracking.notificationId <= current) {
-        throw new TrackingConflictError(
-          `notification ${tracking.notificationId} of ${tracking.applicationName} (pipeline ${tracking.pipelineId ?? 0}) ` +
-            `is already processed: the recorded position is ${current}`,
-        );
-      }
+      if (current !== tracking.previousNotificationId) throw trackingConflict(tracking, current);
       this.positions.set(key, tracking.notificationId);
     }
     return this.storeWithNotifications(events, pipelineId);

@@ -1,0 +1,18 @@
+// Prints the benchmark figures. Usage: npm run bench [-- core]
+import { coreBenchmark } from './core';
+
+const suites: Record<string, () => Promise<void>> = { core: coreBenchmark };
+
+async function main(): Promise<void> {
+  const names = process.argv.slice(2);
+  for (const name of names) {
+    if (!(name in suites)) throw new Error(`unknown benchmark '${name}': choose from ${Object.keys(suites).join(', ')}`);
+  }
+  console.log(`node ${process.version}, ${new Date().toISOString()}`);
+  for (const name of names.length ? names : Object.keys(suites)) await suites[name]();
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

@@ -1,0 +1,64 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client } from 'pg';
+
+export const POSTGRES_URL = process.env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+/** Runs `body` `count` times (awaiting each) and returns operations per second. */
+export async function rate(count: number, body: (index: number) => unknown): Promise<number> {
+  const started = performance.now();
+  for (let index = 0; index < count; index++) await body(index);
+  return (count / (performance.now() - started)) * 1000;
+}
+
+/** Median and 99th percentile of `count` timed runs of `body`, in microseconds. */
+export async function latency(count: number, body: () => unknown): Promise<{ median: number; p99: number }> {
+  const samples: number[] = [];
+  for (let index = 0; index < count; index++) {
+    const started = performance.now();
+    await body();
+    samples.push((performance.now() - started) * 1000);
+  }
+  samples.sort((a, b) => a - b);
+  return { median: samples[Math.floor(samples.length / 2)], p99: samples[Math.min(samples.length - 1, Math.floor(samples.length * 0.99))] };
+}
+
+export function payload(bytes = 200): Buffer {
+  return Buffer.from(JSON.stringify({ what: 'x'.repeat(Math.max(bytes - 12, 0)) }));
+}
+
+export function fmt(value: number, digits = 0): string {
+  return value.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+}
+
+export function ratio(ours: number, bare: number): string {
+  return `${((ours / bare) * 100).toFixed(0)}%`;
+}
+
+/** Prints rows as an aligned table. */
+export function table(header: string[], rows: string[][]): void {
+  const widths = header.map((cell, column) => Math.max(cell.length, ...rows.map((row) => (row[column] ?? '').length)));
+  const line = (row: string[]) => row.map((cell, column) => (column === 0 ? cell.padEnd(widths[column]) : cell.padStart(widths[column]))).join('  ');
+  console.log(line(header));
+  console.log(widths.map((width) => '-'.repeat(width)).join('  '));
+  for (const row of rows) console.log(line(row));
+}
+
+export function temporaryDirectory(): { path: string; remove(): void } {
+  const path = mkdtempSync(join(tmpdir(), 'es-bench-'));
+  return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
+}
+
+export async function withSchema<T>(body: (schema: string) => Promise<T>): Promise<T> {
+  const schema = `bench_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
+  const admin = new Client({ connectionString: POSTGRES_URL });
+  await admin.connect();
+  await admin.query(`CREATE SCHEMA "${schema}"`);
+  try {
+    return await body(schema);
+  } finally {
+    await admin.query(`DROP SCHEMA "${schema}" CASCADE`);
+    await admin.end();
+  }
+}

@@ -1,0 +1,39 @@
+import { Aggregate, cloneAggregate } from '../domain';
+
+/**
+ * The latest known state of recently used aggregates, least recently used first out. It holds its
+ * own copies: callers get copies too, so no two commands ever share one aggregate object.
+ */
+export class AggregateCache {
+  readonly #entries = new Map<string, Aggregate>();
+
+  constructor(readonly maxSize: number) {}
+
+  /** A copy of the cached aggregate, or undefined. */
+  get<A extends Aggregate>(id: string): A | undefined {
+    const cached = this.#entries.get(id);
+    if (cached === undefined) return undefined;
+    this.#entries.delete(id);
+    this.#entries.set(id, cached);
+    return cloneAggregate(cached as A);
+  }
+
+  /** Keeps a copy of `aggregate`, unless a newer version is already cached. */
+  put(aggregate: Aggregate): void {
+    const cached = this.#entries.get(aggregate.id);
+    if (cached !== undefined && cached.version > aggregate.version) return;
+    this.#entries.delete(aggregate.id);
+    this.#entries.set(aggregate.id, cloneAggregate(aggregate));
+    if (this.#entries.size > this.maxSize) {
+      this.#entries.delete(this.#entries.keys().next().value as string);
+    }
+  }
+
+  evict(id: string): void {
+    this.#entries.delete(id);
+  }
+
+  get size(): number {
+    return this.#entries.size;
+  }
+}

@@ -1,0 +1,206 @@
+import { Aggregate, AggregateClass, AggregateEvent, Snapshot } from '../domain';
+import {
+  ApplicationRecorder,
+  ConfigurationError,
+  InfrastructureFactory,
+  InsertEventsOptions,
+  JSONTranscoder,
+  Mapper,
+  RecordConflictError,
+} from '../persistence';
+import { AggregateCache } from './aggregate-cache';
+import { Environment, EnvType } from './environment';
+import { ApplicationError } from './errors';
+import { EventStore } from './event-store';
+import { NotificationLog } from './notification-log';
+import { createInfrastructure, createMapper } from './persistence';
+import { Repository } from './repository';
+
+export type SnapshottingIntervals = ReadonlyMap<AggregateClass<any>, number>;
+
+export interface ApplicationOptions {
+  /** Settings overlaid on the process environment (see Environment). */
+  env?: EnvType;
+  /** Pipeline id recorded with every event this application saves (default 0). */
+  pipelineId?: number;
+  /** Take a snapshot of an aggregate of a class every N events (overrides the class's static). */
+  snapshottingIntervals?: SnapshottingIntervals;
+}
+
+/** One saved event and its place in the notification log. */
+export interface Recording {
+  readonly domainEvent: AggregateEvent<any>;
+  readonly notificationId: number;
+}
+
+/** Told of every write an application records (runners use it to prompt followers). */
+export type RecordingListener = (recordings: readonly Recording[], pipelineId: number) => void | Promise<void>;
+
+const DEFAULT_CACHE_SIZE = 1000;
+
+/**
+ * An event-sourced application: commands are its methods; it saves aggregates' new events to its
+ * event store, reconstructs aggregates through its repository, and every event it records gets a
+ * place in its notification log, which other applications follow.
+ */
+export class Application {
+  /** Name of the application (and of its tables and settings prefix); defaults to the class name. */
+  static applicationName?: string;
+  /** Default settings, under the process environment and the constructor's `env`. */
+  static env: EnvType = {};
+  static snapshottingIntervals?: SnapshottingIntervals;
+
+  readonly name: string;
+  readonly env: Environment;
+  readonly pipelineId: number;
+  readonly factory: InfrastructureFactory;
+  readonly mapper: Mapper;
+  readonly recorder: ApplicationRecorder;
+  readonly events: EventStore<ApplicationRecorder>;
+  readonly snapshots?: EventStore;
+  readonly repository: Repository;
+  readonly notificationLog: NotificationLog;
+  readonly snapshottingIntervals: SnapshottingIntervals;
+  #closed = false;
+  readonly #listeners: RecordingListener[] = [];
+
+  constructor(options: ApplicationOptions = {}) {
+    const cls = this.constructor as typeof Application;
+    this.name = Object.prototype.hasOwnProperty.call(cls, 'applicationName') && cls.applicationName
+      ? cls.applicationName
+      : cls.name;
+    this.env = new Environment(this.name, { ...cls.env, ...process.env, ...options.env });
+    this.pipelineId = options.pipelineId ?? 0;
+    if (!Number.isSafeInteger(this.pipelineId) || this.pipelineId < 0) {
+      throw new ConfigurationError(`pipelineId must be an integer >= 0, got ${String(options.pipelineId)}`);
+    }
+    this.snapshottingIntervals = options.snapshottingIntervals ?? cls.snapshottingIntervals ?? new Map();
+    for (const [aggregateClass, interval] of this.snapshottingIntervals) {
+      if (!Number.isSafeInteger(interval) || interval < 1) {
+        throw new ConfigurationError(
+          `snapshotting interval of ${aggregateClass.name} must be an integer >= 1, got ${String(interval)}`,
+        );
+      }
+    }
+    const transcoder = new JSONTranscoder();
+    this.registerTranscodings(transcoder);
+    this.mapper = createMapper(this.env, transcoder);
+    this.factory = createInfrastructure(this.env);
+    this.recorder = this.createRecorder(this.factory);
+    this.events = new EventStore(this.mapper, this.recorder);
+    const snapshotting = this.env.boolean('IS_SNAPSHOTTING_ENABLED') ?? this.snapshottingIntervals.size > 0;
+    if (snapshotting) this.snapshots = new EventStore(this.mapper, this.factory.aggregateRecorder('snapshots'));
+    const cacheSize = this.env.integer('AGGREGATE_CACHE_MAXSIZE', 0) ?? DEFAULT_CACHE_SIZE;
+    this.repository = new Repository(this.events, this.snapshots, cacheSize > 0 ? new AggregateCache(cacheSize) : undefined);
+    this.notificationLog = new NotificationLog(this.recorder);
+  }
+
+  /** The recorder this kind of application needs (process applications need tracking). */
+  protected createRecorder(factory: InfrastructureFactory): ApplicationRecorder {
+    return factory.applicationRecorder();
+  }
+
+  /** Override to teach the transcoder custom value types (see Transcoding). */
+  protected registerTranscodings(_transcoder: JSONTranscoder): void {}
+
+  /**
+   * Records the new events of the aggregates in one atomic write: all of them, or none when another
+   * writer recorded one of these versions first (RecordConflictError). Resolves when every listener
+   * (a runner prompting followers) has finished with the recordings.
+   */
+  async save(...aggregates: Aggregate[]): Promise<Recording[]> {
+    this.checkOpen();
+    const events: AggregateEvent<any>[] = [];
+    for (const aggregate of aggregates) events.push(...aggregate.collectEvents());
+    if (events.length === 0) return [];
+    const recordings = await this.record(aggregates, events, { pipelineId: this.pipelineId });
+    await this.notifyRecorded(recordings, this.pipelineId);
+    return recordings;
+  }
+
+  /**
+   * Writes `events` (of `aggregates`) in one transaction, then keeps the aggregates in the cache
+   * and takes the snapshots that are due.
+   */
+  protected async record(
+    aggregates: readonly Aggregate[],
+    events: readonly AggregateEvent<any>[],
+    options: InsertEventsOptions,
+  ): Promise<Recording[]> {
+    let ids: number[];
+    try {
+      ids = await this.events.put(events, options);
+    } catch (error) {
+      // What is cached of these aggregates may be stale now.
+      for (const aggregate of aggregates) this.repository.cache?.evict(aggregate.id);
+      throw error;
+    }
+    for (const aggregate of aggregates) this.repository.cache?.put(aggregate);
+    await this.snapshotWhereDue(aggregates, events);
+    return events.map((domainEvent, index) => ({ domainEvent, notificationId: ids[index] }));
+  }
+
+  /** Calls `listener` after every write this application records; returns a function that stops it. */
+  onRecorded(listener: RecordingListener): () => void {
+    this.#listeners.push(listener);
+    return () => {
+      const index = this.#listeners.indexOf(listener);
+      if (index >= 0) this.#listeners.splice(index, 1);
+    };
+  }
+
+  /** Tells the listeners of `recordings`; resolves when they have all finished. */
+  protected async notifyRecorded(recordings: readonly Recording[], pipelineId: number): Promise<void> {
+    if (this.#listeners.length === 0 || recordings.length === 0) return;
+    await Promise.all(this.#listeners.map((listener) => listener(recordings, pipelineId)));
+  }
+
+  /** Records a snapshot of the aggregate at `version` (default: its latest version). */
+  async takeSnapshot(aggregateId: string, version?: number): Promise<void> {
+    this.checkOpen();
+    if (this.snapshots === undefined) {
+      throw new ApplicationError(
+        `snapshotting is not enabled for ${this.name}: set IS_SNAPSHOTTING_ENABLED=true or snapshottingIntervals`,
+      );
+    }
+    const aggregate = await this.repository.get(aggregateId, { version });
+    try {
+      await this.snapshots.put([Snapshot.take(aggregate)]);
+    } catch (error) {
+      if (!(error instanceof RecordConflictError)) throw error; // already snapshotted at this version
+    }
+  }
+
+  private async snapshotWhereDue(aggregates: readonly Aggregate[], events: readonly AggregateEvent<any>[]): Promise<void> {
+    if (this.snapshots === undefined || this.snapshottingIntervals.size === 0) return;
+    for (const aggregate of aggregates) {
+      const interval = this.snapshottingIntervals.get(aggregate.constructor as AggregateClass<any>);
+      if (interval === undefined) continue;
+      const own = events.filter((event) => event.originatorId === aggregate.id);
+      if (own.length === 0) continue;
+      const before = own[0].originatorVersion - 1;
+      if (Math.floor(aggregate.version / interval) > Math.floor(before / interval)) {
+        try {
+          await this.snapshots.put([Snapshot.take(aggregate)]);
+        } catch (error) {
+          if (!(error instanceof RecordConflictError)) throw error;
+        }
+      }
+    }
+  }
+
+  /** Releases the application's connections. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.factory.close();
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  private checkOpen(): void {
+    if (this.#closed) throw new ApplicationError(`application ${this.name} is closed`);
+  }
+}

@@ -1,0 +1,66 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { Aggregate, AggregateEvent, cloneAggregate, Snapshot } from '../domain';
+import { DataError } from '../persistence';
+import type { AggregateCache } from './aggregate-cache';
+import { AggregateNotFound } from './errors';
+import type { EventStore } from './event-store';
+
+export interface GetOptions {
+  /** The aggregate as it was at this version. */
+  version?: number;
+}
+
+/**
+ * Reconstructs aggregates from their events: from the cache (fast-forwarded by any events recorded
+ * since), else from the latest snapshot, else from the first event.
+ */
+export class Repository {
+  readonly #pending = new AsyncLocalStorage<ReadonlyMap<string, Aggregate>>();
+
+  constructor(
+    readonly events: EventStore,
+    readonly snapshots?: EventStore,
+    readonly cache?: AggregateCache,
+  ) {}
+
+  async get<A extends Aggregate>(aggregateId: string, options: GetOptions = {}): Promise<A> {
+    const { version } = options;
+    if (typeof aggregateId !== 'string' || aggregateId.length === 0) {
+      throw new DataError(`an aggregate id must be a non-empty string, got ${String(aggregateId)}`);
+    }
+    if (version !== undefined && (!Number.isSafeInteger(version) || version < 1)) {
+      throw new DataError(`version must be an integer >= 1, got ${String(version)}`);
+    }
+    if (version === undefined) {
+      const pending = this.#pending.getStore()?.get(aggregateId);
+      if (pending !== undefined) return cloneAggregate(pending as A);
+    }
+    let aggregate: A | undefined = version === undefined ? this.cache?.get<A>(aggregateId) : undefined;
+    let after = aggregate?.version;
+    if (aggregate === undefined && this.snapshots !== undefined) {
+      const [snapshot] = await this.snapshots.get<Snapshot>(aggregateId, { desc: true, limit: 1, lte: version });
+      if (snapshot !== undefined) {
+        aggregate = snapshot.mutate<A>();
+        after = snapshot.originatorVersion;
+      }
+    }
+    const events = await this.events.get<AggregateEvent<A>>(aggregateId, { gt: after, lte: version });
+    for (const event of events) aggregate = event.mutate(aggregate);
+    if (aggregate === undefined) throw new AggregateNotFound(aggregateId, version);
+    if (version === undefined && events.length > 0) this.cache?.put(aggregate);
+    return aggregate;
+  }
+
+  /** Whether any event of this aggregate is recorded. */
+  async contains(aggregateId: string): Promise<boolean> {
+    return (await this.events.recorder.selectEvents(aggregateId, { limit: 1 })).length > 0;
+  }
+
+  /**
+   * Runs `body` so that every `get` inside it (and only inside it) sees `pending` first: aggregates
+   * changed by earlier work of one unit that is not recorded yet (a process application's batch).
+   */
+  withPending<T>(pending: ReadonlyMap<string, Aggregate>, body: () => Promise<T>): Promise<T> {
+    return this.#pending.run(pending, body);
+  }
+}

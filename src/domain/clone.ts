@@ -1,0 +1,30 @@
+import type { Aggregate } from './aggregate';
+
+/**
+ * A deep copy that keeps prototypes (so class-typed values stay instances of their class). Frozen
+ * objects are immutable and are shared, not copied.
+ */
+export function deepClone<T>(value: T): T {
+  if (value === null || typeof value !== 'object') return value;
+  if (Object.isFrozen(value)) return value;
+  if (Array.isArray(value)) return value.map(deepClone) as T;
+  if (value instanceof Date) return new Date(value.getTime()) as T;
+  if (value instanceof Map) return new Map([...value].map(([k, v]) => [deepClone(k), deepClone(v)])) as T;
+  if (value instanceof Set) return new Set([...value].map(deepClone)) as T;
+  if (ArrayBuffer.isView(value)) {
+    const view = value as unknown as Uint8Array;
+    return Uint8Array.prototype.slice.call(view) as unknown as T;
+  }
+  const copy = Object.create(Object.getPrototypeOf(value)) as Record<string, unknown>;
+  for (const key of Object.keys(value)) copy[key] = deepClone((value as Record<string, unknown>)[key]);
+  return copy as T;
+}
+
+/** An independent copy of an aggregate at its current version, without pending events. */
+export function cloneAggregate<A extends Aggregate>(aggregate: A): A {
+  const copy = new (aggregate.constructor as new () => A)();
+  for (const key of Object.keys(aggregate)) {
+    (copy as Record<string, unknown>)[key] = deepClone((aggregate as Record<string, unknown>)[key]);
+  }
+  return copy;
+}

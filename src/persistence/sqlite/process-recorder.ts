@@ -1,0 +1,69 @@
+import { DataError, trackingConflict } from '../errors';
+import { quoteIdentifier, tableName } from '../names';
+import type { StoredEvent, Tracking } from '../records';
+import type { InsertEventsOptions, ProcessRecorder } from '../recorders';
+import { checkPipelineId, checkTracking } from '../validation';
+import { SqliteApplicationRecorder } from './application-recorder';
+import type { SqliteConnection } from './connection';
+import { createTrackingTable } from './schema';
+
+/**
+ * Adds tracking: `<application>_tracking` keeps, per upstream application and pipeline, the last
+ * notification id processed. A tracking record is written in the same immediate transaction as the
+ * events and only ever advances the position; one that does not raises TrackingConflictError and
+ * the whole write is rolled back.
+ */
+export class SqliteProcessRecorder extends SqliteApplicationRecorder implements ProcessRecorder {
+  private readonly trackingTable: string;
+
+  constructor(connection: SqliteConnection, applicationName: string) {
+    super(connection, applicationName);
+    const name = tableName(applicationName, 'tracking');
+    createTrackingTable(connection, name);
+    this.trackingTable = quoteIdentifier(name);
+  }
+
+  protected override checkInsert(events: readonly StoredEvent[], options: InsertEventsOptions): void {
+    super.checkInsert(events, options);
+    if (options.tracking !== undefined) checkTracking(options.tracking);
+  }
+
+  /** Events first, as the memory recorder checks them: a write that conflicts on both raises RecordConflictError. */
+  protected override write(events: readonly StoredEvent[], options: InsertEventsOptions): number[] {
+    const ids = super.write(events, options);
+    if (options.tracking !== undefined) this.advance(options.tracking);
+    return ids;
+  }
+
+  async maxTrackingId(applicationName: string, pipelineId = 0): Promise<number> {
+    if (typeof applicationName !== 'string') throw new DataError('maxTrackingId takes the name of an upstream application');
+    const pipeline = checkPipelineId(pipelineId);
+    return this.run('maxTrackingId', () => this.position(applicationName, pipeline));
+  }
+
+  /**
+   * Moves the upstream's position from `previousNotificationId` to the tracked notification, or
+   * throws TrackingConflictError when the recorded position is no longer the one processing began at.
+   */
+  private advance(tracking: Tracking): void {
+    const pipelineId = tracking.pipelineId ?? 0;
+    const { changes } =
+      tracking.previousNotificationId === 0
+        ? this.statement(
+            `INSERT INTO ${this.trackingTable} (application_name, pipeline_id, notification_id) VALUES (?, ?, ?)
+             ON CONFLICT (application_name, pipeline_id) DO NOTHING`,
+          ).run(tracking.applicationName, pipelineId, tracking.notificationId)
+        : this.statement(
+            `UPDATE ${this.trackingTable} SET notification_id = ?
+             WHERE application_name = ? AND pipeline_id = ? AND notification_id = ?`,
+          ).run(tracking.notificationId, tracking.applicationName, pipelineId, tracking.previousNotificationId);
+    if (changes === 0) throw trackingConflict(tracking, this.position(tracking.applicationName, pipelineId));
+  }
+
+  private position(applicationName: string, pipelineId: number): number {
+    const row = this.statement(
+      `SELECT notification_id FROM ${this.trackingTable} WHERE application_name = ? AND pipeline_id = ?`,
+    ).get(applicationName, pipelineId) as { notification_id: number } | undefined;
+    return row?.notification_id ?? 0;
+  }
+}

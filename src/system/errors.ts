@@ -1,0 +1,27 @@
+/** A system definition that cannot work (names the class or application at fault). */
+export class SystemDefinitionError extends Error {
+  override name = 'SystemDefinitionError';
+}
+
+/** A policy failed on a notification: nothing of its results was recorded. */
+export class PolicyError extends Error {
+  override name = 'PolicyError';
+
+  constructor(
+    readonly applicationName: string,
+    readonly upstreamName: string,
+    readonly notificationId: number,
+    readonly pipelineId: number,
+    override readonly cause: unknown,
+  ) {
+    super(
+      `${applicationName} failed to process notification ${notificationId} of ${upstreamName} ` +
+        `(pipeline ${pipelineId}): ${cause instanceof Error ? cause.message : String(cause)}`,
+    );
+  }
+}
+
+/** A runner was used in a state that does not allow it (not started, stopped, unknown application). */
+export class RunnerError extends Error {
+  override name = 'RunnerError';
+}

@@ -1,0 +1,180 @@
+import { Aggregate, AggregateEvent, DomainEvent } from '../domain';
+import {
+  ApplicationRecorder,
+  DataError,
+  InfrastructureFactory,
+  Mapper,
+  Notification,
+  ProcessRecorder,
+  RecordConflictError,
+  TrackingConflictError,
+} from '../persistence';
+import { PolicyError } from './errors';
+import { Leader } from './leader';
+import { ProcessEvent } from './process-event';
+
+export interface PullOptions {
+  /** Which pipeline's notifications to process (default 0). */
+  pipelineId?: number;
+  /** Notifications read and processed per transaction (default: the class's `batchSize`). */
+  batchSize?: number;
+}
+
+interface Upstream {
+  readonly name: string;
+  readonly recorder: ApplicationRecorder;
+  readonly mapper: Mapper;
+}
+
+/** How many times a batch is retried when its write loses a race with another writer. */
+const MAX_CONFLICT_RETRIES = 10;
+
+/**
+ * An application that follows the notification logs of others: it pulls their notifications in
+ * order from its tracking position, turns each back into a domain event and calls `policy`. The
+ * events a policy saves are recorded with a tracking record of the notification, atomically, so
+ * each notification is processed exactly once, through crashes, restarts and racing runs.
+ *
+ * For speed, up to `batchSize` notifications are processed per transaction; within a batch, the
+ * repository shows each policy call what the earlier calls saved, so a batch behaves exactly as
+ * one notification at a time would.
+ */
+export class Follower extends Leader {
+  static batchSize = 100;
+
+  declare readonly recorder: ProcessRecorder;
+  readonly #upstreams = new Map<string, Upstream>();
+  readonly #positions = new Map<string, number>();
+  readonly #running = new Map<string, Promise<unknown>>();
+
+  protected override createRecorder(factory: InfrastructureFactory): ProcessRecorder {
+    return factory.processRecorder();
+  }
+
+  /** Follows the notification log of `upstreamName`, read through `recorder`, decoded by `mapper`. */
+  follow(upstreamName: string, recorder: ApplicationRecorder, mapper: Mapper): void {
+    this.#upstreams.set(upstreamName, { name: upstreamName, recorder, mapper });
+  }
+
+  get upstreamNames(): string[] {
+    return [...this.#upstreams.keys()];
+  }
+
+  /** The log of an application this one follows (for runners checking progress). */
+  upstreamRecorder(upstreamName: string): ApplicationRecorder {
+    return this.upstream(upstreamName).recorder;
+  }
+
+  /**
+   * Decides what follows from an upstream domain event: change aggregates (found through
+   * `this.repository`) and pass them to `processEvent.save`. The default ignores every event.
+   */
+  async policy(_domainEvent: DomainEvent, _processEvent: ProcessEvent): Promise<void> {}
+
+  /** The last notification of `upstreamName` processed in `pipelineId`, as recorded. */
+  async trackingPosition(upstreamName: string, pipelineId = 0): Promise<number> {
+    return this.recorder.maxTrackingId(upstreamName, pipelineId);
+  }
+
+  /**
+   * Processes every notification of `upstreamName` (in one pipeline) that is new since the tracking
+   * position; resolves with how many were processed. Calls for one upstream and pipeline run one
+   * after another. A policy that throws stops the run: what came before it is recorded, nothing of
+   * the failing notification is, and the returned promise rejects with a PolicyError.
+   */
+  async pullAndProcess(upstreamName: string, options: PullOptions = {}): Promise<number> {
+    const upstream = this.upstream(upstreamName);
+    const pipelineId = options.pipelineId ?? 0;
+    const batchSize = options.batchSize ?? (this.constructor as typeof Follower).batchSize;
+    const key = `${pipelineId}:${upstreamName}`;
+    const previous = this.#running.get(key) ?? Promise.resolve();
+    const run = previous.catch(() => undefined).then(() => this.pullAll(upstream, pipelineId, batchSize, key));
+    this.#running.set(key, run);
+    try {
+      return await run;
+    } finally {
+      if (this.#running.get(key) === run) this.#running.delete(key);
+    }
+  }
+
+  private upstream(name: string): Upstream {
+    const upstream = this.#upstreams.get(name);
+    if (upstream === undefined) {
+      throw new DataError(`${this.name} does not follow ${name} (it follows: ${this.upstreamNames.join(', ') || 'nothing'})`);
+    }
+    return upstream;
+  }
+
+  private async pullAll(upstream: Upstream, pipelineId: number, batchSize: number, key: string): Promise<number> {
+    let processed = 0;
+    let conflicts = 0;
+    for (;;) {
+      let position = this.#positions.get(key);
+      if (position === undefined) {
+        position = await this.recorder.maxTrackingId(upstream.name, pipelineId);
+        this.#positions.set(key, position);
+      }
+      const notifications = await upstream.recorder.selectNotifications(position, batchSize, {
+        inclusiveOfStart: false,
+        pipelineId,
+      });
+      if (notifications.length === 0) return processed;
+      try {
+        processed += await this.processBatch(upstream, pipelineId, position, notifications, key);
+        conflicts = 0;
+      } catch (error) {
+        if (!(error instanceof TrackingConflictError || error instanceof RecordConflictError)) throw error;
+        // Another run recorded first: forget the cached position and carry on from the recorded one.
+        this.#positions.delete(key);
+        if (++conflicts > MAX_CONFLICT_RETRIES) throw error;
+        continue;
+      }
+      if (notifications.length < batchSize) return processed;
+    }
+  }
+
+  private async processBatch(
+    upstream: Upstream,
+    pipelineId: number,
+    previous: number,
+    notifications: readonly Notification[],
+    key: string,
+  ): Promise<number> {
+    const pending = new Map<string, Aggregate>();
+    const events: AggregateEvent<any>[] = [];
+    let last: Notification | undefined;
+    let failure: PolicyError | undefined;
+    for (const notification of notifications) {
+      const processEvent = new ProcessEvent({
+        applicationName: upstream.name,
+        notificationId: notification.id,
+        pipelineId,
+        previousNotificationId: previous,
+      });
+      try {
+        const domainEvent = upstream.mapper.toDomainEvent(notification);
+        await this.repository.withPending(pending, () => this.policy(domainEvent, processEvent));
+      } catch (error) {
+        failure = new PolicyError(this.name, upstream.name, notification.id, pipelineId, error);
+        break;
+      }
+      for (const aggregate of processEvent.aggregates) pending.set(aggregate.id, aggregate);
+      events.push(...processEvent.events);
+      last = notification;
+    }
+    if (last !== undefined) {
+      const recordings = await this.record([...pending.values()], events, {
+        pipelineId,
+        tracking: { applicationName: upstream.name, notificationId: last.id, pipelineId, previousNotificationId: previous },
+      });
+      this.#positions.set(key, last.id);
+      // Followers of this application are prompted, but not waited for: they may be waiting for us.
+      this.notifyRecorded(recordings, pipelineId).catch(() => undefined);
+    }
+    if (failure !== undefined) throw failure;
+    return notifications.length;
+  }
+}
+
+/** Both a leader and a follower: the usual building block of a system. */
+export class ProcessApplication extends Follower {}

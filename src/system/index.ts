@@ -1,0 +1,6 @@
+export * from './errors';
+export * from './process-event';
+export * from './leader';
+export * from './follower';
+export * from './system';
+export * from './runners';

@@ -1,0 +1,3 @@
+export * from './runner';
+export * from './single-threaded';
+export * from './multi-threaded';

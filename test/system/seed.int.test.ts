@@ -1,0 +1,99 @@
+// The seeds' driving scripts (000: single-threaded and multi-threaded runs, with their
+// assertions) on every runner and every persistence module, over the contract's system.
+import { MultiThreadedRunner, Runner, SingleThreadedRunner } from '../../src';
+import { Counters, system, WorldsApplication } from '../seed-example';
+import { ALL_STORES } from '../support/stores';
+
+interface RunnerKind {
+  name: string;
+  make(env: Record<string, string>): Runner;
+  /** Lets asynchronous runners catch up before an assertion (no sleeps). */
+  settle(runner: Runner): Promise<void>;
+}
+
+const RUNNERS: RunnerKind[] = [
+  { name: 'SingleThreadedRunner', make: (env) => new SingleThreadedRunner(system, { env }), settle: async () => {} },
+  {
+    name: 'MultiThreadedRunner',
+    make: (env) => new MultiThreadedRunner(system, { env }),
+    settle: (runner) => (runner as MultiThreadedRunner).waitUntilIdle(),
+  },
+];
+
+describe.each(ALL_STORES.map((make) => [make().name, make] as const))('the seed system on %s', (_store, makeStore) => {
+  const store = makeStore();
+  beforeEach(() => store.setUp());
+  afterEach(() => store.tearDown());
+
+  describe.each(RUNNERS.map((kind) => [kind.name, kind] as const))('with the %s', (_runner, kind) => {
+    let runner: Runner;
+    beforeEach(async () => {
+      runner = kind.make(store.env());
+      await runner.start();
+    });
+    afterEach(() => runner.stop());
+
+    it('passes the seed’s single-threaded script', async () => {
+      const worlds = runner.get(WorldsApplication);
+      const counters = runner.get(Counters);
+
+      const worldId1 = await worlds.createWorld();
+      const worldId2 = await worlds.createWorld();
+      const worldId3 = await worlds.createWorld();
+      await kind.settle(runner);
+
+      expect(await counters.getCount('dinosaurs')).toBe(0);
+      expect(await counters.getCount('trucks')).toBe(0);
+      expect(await counters.getCount('internet')).toBe(0);
+
+      await worlds.makeItSo(worldId1, 'dinosaurs');
+      await worlds.makeItSo(worldId2, 'dinosaurs');
+      await worlds.makeItSo(worldId3, 'dinosaurs');
+      await kind.settle(runner);
+
+      expect(await counters.getCount('dinosaurs')).toBe(3);
+      expect(await counters.getCount('trucks')).toBe(0);
+      expect(await counters.getCount('internet')).toBe(0);
+
+      await worlds.makeItSo(worldId1, 'trucks');
+      await worlds.makeItSo(worldId2, 'trucks');
+      await kind.settle(runner);
+
+      expect(await counters.getCount('dinosaurs')).toBe(3);
+      expect(await counters.getCount('trucks')).toBe(2);
+      expect(await counters.getCount('internet')).toBe(0);
+
+      await worlds.makeItSo(worldId1, 'internet');
+      await kind.settle(runner);
+
+      expect(await counters.getCount('dinosaurs')).toBe(3);
+      expect(await counters.getCount('trucks')).toBe(2);
+      expect(await counters.getCount('internet')).toBe(1);
+      expect(await worlds.getWorldHistory(worldId1)).toEqual(['dinosaurs', 'trucks', 'internet']);
+    });
+
+    it('passes the seed’s multi-threaded script', async () => {
+      const worlds = runner.get(WorldsApplication);
+      const counters = runner.get(Counters);
+
+      const worldId1 = await worlds.createWorld();
+      const worldId2 = await worlds.createWorld();
+      const worldId3 = await worlds.createWorld();
+
+      await worlds.makeItSo(worldId1, 'dinosaurs');
+      await worlds.makeItSo(worldId2, 'dinosaurs');
+      await worlds.makeItSo(worldId3, 'dinosaurs');
+
+      await worlds.makeItSo(worldId1, 'trucks');
+      await worlds.makeItSo(worldId2, 'trucks');
+
+      await worlds.makeItSo(worldId1, 'internet');
+
+      await kind.settle(runner); // the seed sleeps 10 ms here
+
+      expect(await counters.getCount('dinosaurs')).toBe(3);
+      expect(await counters.getCount('trucks')).toBe(2);
+      expect(await counters.getCount('internet')).toBe(1);
+    });
+  });
+});
