@@ -9,3 +9,4 @@ export * from './cipher';
 export * from './mapper';
 export * from './memory';
 export * from './sqlite';
+export * from './postgres';

@@ -82,19 +82,69 @@ export class Follower extends Leader {
    * after another. A policy that throws stops the run: what came before it is recorded, nothing of
    * the failing notification is, and the returned promise rejects with a PolicyError.
    */
-  async pullAndProcess(upstreamName: string, options: PullOptions = {}): Promise<number> {
+  pullAndProcess(upstreamName: string, options: PullOptions = {}): Promise<number> {
     const upstream = this.upstream(upstreamName);
     const pipelineId = options.pipelineId ?? 0;
     const batchSize = options.batchSize ?? (this.constructor as typeof Follower).batchSize;
+    return this.exclusive(upstream.name, pipelineId, (key) => this.pullAll(upstream, pipelineId, batchSize, key));
+  }
+
+  /** Reads up to `limit` notifications after the tracking position, without processing them. */
+  pull(upstreamName: string, options: { pipelineId?: number; limit: number }): Promise<Notification[]> {
+    const upstream = this.upstream(upstreamName);
+    const pipelineId = options.pipelineId ?? 0;
+    return this.exclusive(upstream.name, pipelineId, async (key) => {
+      const position = await this.position(upstream, pipelineId, key);
+      return upstream.recorder.selectNotifications(position, options.limit, { inclusiveOfStart: false, pipelineId });
+    });
+  }
+
+  /**
+   * Processes notifications read earlier by `pull` (stepping runners fetch first, then process).
+   * Those that another run processed in the meantime are left alone.
+   */
+  processNotifications(upstreamName: string, notifications: readonly Notification[], options: PullOptions = {}): Promise<number> {
+    const upstream = this.upstream(upstreamName);
+    const pipelineId = options.pipelineId ?? 0;
+    const batchSize = options.batchSize ?? (this.constructor as typeof Follower).batchSize;
+    return this.exclusive(upstream.name, pipelineId, async (key) => {
+      let processed = 0;
+      for (let start = 0; start < notifications.length; start += batchSize) {
+        const position = await this.position(upstream, pipelineId, key);
+        try {
+          // If the notifications no longer follow the recorded position, the tracking record's
+          // compare-and-set refuses the write and nothing is processed twice.
+          processed += await this.processBatch(upstream, pipelineId, position, notifications.slice(start, start + batchSize), key);
+        } catch (error) {
+          if (!(error instanceof TrackingConflictError)) throw error;
+          this.#positions.delete(key);
+          return processed;
+        }
+      }
+      return processed;
+    });
+  }
+
+  /** Runs `body` after every earlier call for the same upstream and pipeline has finished. */
+  private exclusive<T>(upstreamName: string, pipelineId: number, body: (key: string) => Promise<T>): Promise<T> {
     const key = `${pipelineId}:${upstreamName}`;
     const previous = this.#running.get(key) ?? Promise.resolve();
-    const run = previous.catch(() => undefined).then(() => this.pullAll(upstream, pipelineId, batchSize, key));
+    const run = previous.catch(() => undefined).then(() => body(key));
     this.#running.set(key, run);
-    try {
-      return await run;
-    } finally {
+    const forget = () => {
       if (this.#running.get(key) === run) this.#running.delete(key);
+    };
+    run.then(forget, forget);
+    return run;
+  }
+
+  private async position(upstream: Upstream, pipelineId: number, key: string): Promise<number> {
+    let position = this.#positions.get(key);
+    if (position === undefined) {
+      position = await this.recorder.maxTrackingId(upstream.name, pipelineId);
+      this.#positions.set(key, position);
     }
+    return position;
   }
 
   private upstream(name: string): Upstream {
@@ -109,11 +159,7 @@ export class Follower extends Leader {
     let processed = 0;
     let conflicts = 0;
     for (;;) {
-      let position = this.#positions.get(key);
-      if (position === undefined) {
-        position = await this.recorder.maxTrackingId(upstream.name, pipelineId);
-        this.#positions.set(key, position);
-      }
+      const position = await this.position(upstream, pipelineId, key);
       const notifications = await upstream.recorder.selectNotifications(position, batchSize, {
         inclusiveOfStart: false,
         pipelineId,

@@ -1,6 +1,12 @@
 // The seeds' driving scripts (000: single-threaded and multi-threaded runs, with their
 // assertions) on every runner and every persistence module, over the contract's system.
-import { MultiThreadedRunner, Runner, SingleThreadedRunner } from '../../src';
+import {
+  MultiThreadedRunner,
+  Runner,
+  SingleThreadedRunner,
+  SteppingMultiThreadedRunner,
+  SteppingSingleThreadedRunner,
+} from '../../src';
 import { Counters, system, WorldsApplication } from '../seed-example';
 import { ALL_STORES } from '../support/stores';
 
@@ -17,6 +23,16 @@ const RUNNERS: RunnerKind[] = [
     name: 'MultiThreadedRunner',
     make: (env) => new MultiThreadedRunner(system, { env }),
     settle: (runner) => (runner as MultiThreadedRunner).waitUntilIdle(),
+  },
+  {
+    name: 'SteppingSingleThreadedRunner',
+    make: (env) => new SteppingSingleThreadedRunner(system, { env, tickIntervalMs: 2 }),
+    settle: (runner) => (runner as SteppingSingleThreadedRunner).waitUntilIdle(),
+  },
+  {
+    name: 'SteppingMultiThreadedRunner',
+    make: (env) => new SteppingMultiThreadedRunner(system, { env, tickIntervalMs: 2 }),
+    settle: (runner) => (runner as SteppingMultiThreadedRunner).waitUntilIdle(),
   },
 ];
 

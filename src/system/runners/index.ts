@@ -1,3 +1,4 @@
 export * from './runner';
 export * from './single-threaded';
 export * from './multi-threaded';
+export * from './stepping';

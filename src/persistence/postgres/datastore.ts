@@ -1,0 +1,126 @@
+import { Pool, type PoolClient, type PoolConfig, type QueryResultRow } from 'pg';
+import { OperationalError } from '../errors';
+import { isConnectionError, toPersistenceError } from './errors';
+import type { ResolvedPostgresOptions } from './options';
+
+/**
+ * One pg.Pool and what the recorders of one factory share: the options, the memo of created
+ * tables, and helpers that run statements and transactions with errors mapped to the library's.
+ */
+export class PostgresDatastore {
+  readonly pool: Pool;
+  /** The last error of an idle pooled connection (the pool drops that connection and carries on). */
+  lastIdleError: Error | undefined;
+  private readonly created = new Map<string, Promise<void>>();
+  private closing: Promise<void> | undefined;
+
+  constructor(readonly options: ResolvedPostgresOptions) {
+    const config: PoolConfig = {
+      max: options.poolSize,
+      connectionTimeoutMillis: options.connectTimeoutMs,
+      idleTimeoutMillis: 30_000,
+      allowExitOnIdle: true,
+      keepAlive: true,
+    };
+    if (options.connectionString !== undefined) config.connectionString = options.connectionString;
+    // Names the connections in pg_stat_activity, unless PGAPPNAME or the URL says otherwise.
+    if (process.env.PGAPPNAME === undefined) config.application_name = `es:${options.applicationName}`.slice(0, 63);
+    this.pool = new Pool(config);
+    // An idle connection that dies (server restart, pg_terminate_backend) makes the pool emit
+    // 'error': without a listener that would crash the process. The pool removes the client.
+    this.pool.on('error', (error) => {
+      this.lastIdleError = error;
+    });
+    // A checked-out client that loses its connection between statements emits 'error' too; the
+    // statement in flight (or the next) fails with it and the client is discarded on release.
+    this.pool.on('connect', (client) => {
+      client.on('error', (error) => {
+        this.lastIdleError = error;
+      });
+    });
+  }
+
+  get closed(): boolean {
+    return this.closing !== undefined;
+  }
+
+  /** Runs `create` once per key; a failure is forgotten so that a later call tries again. */
+  once(key: string, create: () => Promise<void>): Promise<void> {
+    let promise = this.created.get(key);
+    if (promise === undefined) {
+      promise = create();
+      this.created.set(key, promise);
+      promise.catch(() => {
+        if (this.created.get(key) === promise) this.created.delete(key);
+      });
+    }
+    return promise;
+  }
+
+  /** One statement on a pooled connection (autocommit). */
+  async query<R extends QueryResultRow>(operation: string, sql: string, values?: unknown[]): Promise<R[]> {
+    this.checkOpen(operation);
+    try {
+      const result = await this.pool.query<R>(sql, values);
+      return result.rows;
+    } catch (error) {
+      throw toPersistenceError(error, { operation });
+    }
+  }
+
+  /**
+   * Runs `work` in one transaction on one pooled client: `begin` (default BEGIN), the work, COMMIT.
+   * On any error the transaction is rolled back (or, if the connection broke, the client is
+   * discarded, which ends the transaction on the server) and the error is mapped and rethrown.
+   * The client always goes back to the pool.
+   */
+  async transaction<T>(operation: string, work: (client: PoolClient) => Promise<T>, begin = 'BEGIN'): Promise<T> {
+    this.checkOpen(operation);
+    let client: PoolClient;
+    try {
+      client = await this.pool.connect();
+    } catch (error) {
+      throw toPersistenceError(error, { operation });
+    }
+    let discard: Error | undefined;
+    let committing = false;
+    try {
+      await client.query(begin);
+      const result = await work(client);
+      committing = true;
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      if (committing || isConnectionError(error)) {
+        discard = error instanceof Error ? error : new Error(String(error));
+      } else {
+        try {
+          await client.query('ROLLBACK');
+        } catch (rollbackError) {
+          discard = rollbackError instanceof Error ? rollbackError : new Error(String(rollbackError));
+        }
+      }
+      throw toPersistenceError(error, { operation, committing });
+    } finally {
+      client.release(discard);
+    }
+  }
+
+  /** Ends the pool (idempotent); waits for checked-out clients to be released. */
+  close(): Promise<void> {
+    if (this.closing === undefined) {
+      this.closing = this.pool.end().catch(() => undefined);
+    }
+    return this.closing;
+  }
+
+  private checkOpen(operation: string): void {
+    if (this.closing !== undefined) {
+      throw new OperationalError(`${operation}: the PostgreSQL infrastructure factory is closed`);
+    }
+  }
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,0 +1,3 @@
+export type { PostgresInfrastructureOptions, PostgresOrdering, ResolvedPostgresOptions } from './options';
+export { PostgresAggregateRecorder, PostgresApplicationRecorder, PostgresProcessRecorder } from './recorders';
+export { PostgresInfrastructureFactory } from './factory';

@@ -1,0 +1,198 @@
+import { DataError, OperationalError, RecordConflictError } from '../errors';
+import type { Notification, StoredEvent, Tracking } from '../records';
+import type {
+  AggregateRecorder,
+  ApplicationRecorder,
+  InsertEventsOptions,
+  ProcessRecorder,
+  SelectEventsOptions,
+  SelectNotificationsOptions,
+} from '../recorders';
+import { checkPipelineId, checkSelectNotifications, checkStoredEvents, checkTracking } from '../validation';
+import { aggregateEventsTable, createTables, eventsTable, trackingTable, type TableDefinition } from './create-tables';
+import type { PostgresDatastore } from './datastore';
+import { insertAggregateEvents, insertNotifiedEvents, lockTableStatement } from './insert-events';
+import { maxNotificationIdById, maxNotificationIdByWatermark } from './max-notification-id';
+import { maxTrackingId } from './max-tracking-id';
+import { selectEvents } from './select-events';
+import { selectNotificationsById, selectNotificationsByWatermark } from './select-notifications';
+import type { ApplicationTables, Relation } from './tables';
+import { advanceTracking } from './advance-tracking';
+
+const MAX_INTEGER = 2_147_483_647; // pipeline_id is an INTEGER column
+
+/** checkPipelineId, and within the range of the INTEGER column. */
+function pipelineIdOf(pipelineId: number | undefined): number {
+  const id = checkPipelineId(pipelineId);
+  if (id > MAX_INTEGER) throw new DataError(`pipeline id must be at most ${MAX_INTEGER}, got ${id}`);
+  return id;
+}
+
+function checkTrackingRecord(tracking: Tracking): void {
+  checkTracking(tracking);
+  pipelineIdOf(tracking.pipelineId);
+}
+
+/** Refuses, before anything is sent, a batch that records one version of an aggregate twice. */
+function checkBatch(events: readonly StoredEvent[]): void {
+  checkStoredEvents(events);
+  if (events.length < 2) return;
+  const keys = new Set<string>();
+  for (const event of events) {
+    const key = `${event.originatorVersion}:${event.originatorId}`;
+    if (keys.has(key)) {
+      throw new RecordConflictError(
+        `version ${event.originatorVersion} of aggregate ${event.originatorId} appears twice in one write`,
+      );
+    }
+    keys.add(key);
+  }
+}
+
+/**
+ * Events of aggregates in one PostgreSQL table (`<app>_<purpose>`, e.g. snapshots), with optimistic
+ * concurrency from its primary key (originator_id, originator_version). Tables are created on first
+ * use. Recorders of one factory share its pool; `close()` only retires this recorder (the factory
+ * ends the pool).
+ */
+export class PostgresAggregateRecorder implements AggregateRecorder {
+  private retired = false;
+
+  constructor(
+    protected readonly datastore: PostgresDatastore,
+    /** The table the events are stored in. */
+    readonly table: Relation,
+  ) {}
+
+  /** Creates this recorder's tables (and schema) if missing; done once per factory, on first use. */
+  createTables(): Promise<void> {
+    const definitions = this.tableDefinitions();
+    const key = definitions.map((d) => `${d.schema}.${d.objects[0]}`).join(',');
+    return this.datastore.once(key, () => createTables(this.datastore, definitions));
+  }
+
+  async insertEvents(events: readonly StoredEvent[], options: InsertEventsOptions = {}): Promise<number[]> {
+    this.checkUsable('insertEvents');
+    checkBatch(events);
+    pipelineIdOf(options.pipelineId);
+    if (events.length === 0) return [];
+    await this.createTables();
+    await this.datastore.transaction(this.operation('insertEvents'), (client) =>
+      insertAggregateEvents(client, this.table, events),
+    );
+    return [];
+  }
+
+  async selectEvents(originatorId: string, options: SelectEventsOptions = {}): Promise<StoredEvent[]> {
+    this.checkUsable('selectEvents');
+    await this.createTables();
+    return selectEvents(this.datastore, this.table, originatorId, options);
+  }
+
+  async close(): Promise<void> {
+    this.retired = true;
+  }
+
+  protected tableDefinitions(): TableDefinition[] {
+    return [aggregateEventsTable(this.table)];
+  }
+
+  protected operation(name: string): string {
+    return `${name} on ${this.table.schema}.${this.table.name}`;
+  }
+
+  protected checkUsable(name: string): void {
+    if (this.retired) throw new OperationalError(`${this.operation(name)}: the recorder is closed`);
+    if (this.datastore.closed) throw new OperationalError(`${this.operation(name)}: the PostgreSQL infrastructure factory is closed`);
+  }
+}
+
+/**
+ * Adds the notification log (`<app>_events`). In 'watermark' ordering (the default) the log is
+ * ordered by (txid, id) and only shows transactions below the oldest one still running; in 'lock'
+ * ordering every write takes `LOCK TABLE ... IN EXCLUSIVE MODE` and the log is read by id.
+ */
+export class PostgresApplicationRecorder extends PostgresAggregateRecorder implements ApplicationRecorder {
+  constructor(
+    datastore: PostgresDatastore,
+    protected readonly tables: ApplicationTables,
+  ) {
+    super(datastore, tables.events);
+  }
+
+  override async insertEvents(events: readonly StoredEvent[], options: InsertEventsOptions = {}): Promise<number[]> {
+    this.checkUsable('insertEvents');
+    checkBatch(events);
+    const pipelineId = pipelineIdOf(options.pipelineId);
+    const tracking = this.trackingOf(options);
+    if (events.length === 0 && tracking === undefined) return [];
+    await this.createTables();
+    const lock = this.datastore.options.ordering === 'lock' && events.length > 0;
+    return this.datastore.transaction(
+      this.operation('insertEvents'),
+      async (client) => {
+        // Events first, as the memory recorder checks them: a write that conflicts on both raises
+        // RecordConflictError.
+        const ids = events.length === 0 ? [] : await insertNotifiedEvents(client, this.table, events, pipelineId);
+        if (tracking !== undefined) await advanceTracking(client, this.tables.tracking, tracking);
+        return ids;
+      },
+      // One round trip; the lock is taken before anything else, so writers cannot deadlock on it.
+      lock ? `BEGIN; ${lockTableStatement(this.table)}` : 'BEGIN',
+    );
+  }
+
+  async selectNotifications(start: number, limit: number, options: SelectNotificationsOptions = {}): Promise<Notification[]> {
+    this.checkUsable('selectNotifications');
+    checkSelectNotifications(start, limit, options);
+    if (options.pipelineId !== undefined) pipelineIdOf(options.pipelineId);
+    if (options.topics !== undefined && !options.topics.every((topic) => typeof topic === 'string')) {
+      throw new DataError('topics must be an array of strings');
+    }
+    await this.createTables();
+    return this.datastore.options.ordering === 'lock'
+      ? selectNotificationsById(this.datastore, this.table, start, limit, options)
+      : selectNotificationsByWatermark(this.datastore, this.table, start, limit, options);
+  }
+
+  async maxNotificationId(pipelineId?: number): Promise<number> {
+    this.checkUsable('maxNotificationId');
+    const pipeline = pipelineId === undefined ? undefined : pipelineIdOf(pipelineId);
+    await this.createTables();
+    return this.datastore.options.ordering === 'lock'
+      ? maxNotificationIdById(this.datastore, this.table, pipeline)
+      : maxNotificationIdByWatermark(this.datastore, this.table, pipeline);
+  }
+
+  protected override tableDefinitions(): TableDefinition[] {
+    return [eventsTable(this.table)];
+  }
+
+  /** Application recorders ignore tracking, as the memory recorders do. */
+  protected trackingOf(_options: InsertEventsOptions): Tracking | undefined {
+    return undefined;
+  }
+}
+
+/**
+ * Adds tracking (`<app>_tracking`): per upstream application and pipeline, the last notification
+ * processed, moved by compare-and-set in the same transaction as the events.
+ */
+export class PostgresProcessRecorder extends PostgresApplicationRecorder implements ProcessRecorder {
+  async maxTrackingId(applicationName: string, pipelineId = 0): Promise<number> {
+    this.checkUsable('maxTrackingId');
+    if (typeof applicationName !== 'string') throw new DataError(`applicationName must be a string, got ${String(applicationName)}`);
+    const pipeline = pipelineIdOf(pipelineId);
+    await this.createTables();
+    return maxTrackingId(this.datastore, this.tables.tracking, applicationName, pipeline);
+  }
+
+  protected override tableDefinitions(): TableDefinition[] {
+    return [eventsTable(this.table), trackingTable(this.tables.tracking)];
+  }
+
+  protected override trackingOf(options: InsertEventsOptions): Tracking | undefined {
+    if (options.tracking !== undefined) checkTrackingRecord(options.tracking);
+    return options.tracking;
+  }
+}
