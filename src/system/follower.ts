@@ -12,6 +12,7 @@ import {
 import { PolicyError } from './errors';
 import { Leader } from './leader';
 import { ProcessEvent } from './process-event';
+import { SkippedNotification } from './skipped-notification';
 
 export interface PullOptions {
   /** Which pipeline's notifications to process (default 0). */
@@ -122,6 +123,34 @@ export class Follower extends Leader {
         }
       }
       return processed;
+    });
+  }
+
+  /**
+   * Moves past the next notification of `upstreamName` (in one pipeline) without processing it,
+   * recording a SkippedNotification with the reason in the same write as the tracking record.
+   * Resolves with the id of the notification skipped, or undefined when there was none.
+   */
+  skipNext(upstreamName: string, reason: string, options: { pipelineId?: number } = {}): Promise<number | undefined> {
+    const upstream = this.upstream(upstreamName);
+    const pipelineId = options.pipelineId ?? 0;
+    if (typeof reason !== 'string' || reason.trim() === '') throw new DataError('a skip needs a reason');
+    return this.exclusive(upstream.name, pipelineId, async (key) => {
+      const previous = await this.position(upstream, pipelineId, key);
+      const [next] = await upstream.recorder.selectNotifications(previous, 1, { inclusiveOfStart: false, pipelineId });
+      if (next === undefined) return undefined;
+      const skipped = SkippedNotification.record(this.name, upstream.name, pipelineId, next.id, reason);
+      const events = skipped.collectEvents();
+      try {
+        const recordings = await this.record([skipped], events, {
+          pipelineId,
+          tracking: { applicationName: upstream.name, notificationId: next.id, pipelineId, previousNotificationId: previous },
+        });
+        this.notifyRecorded(recordings, pipelineId).catch(() => undefined);
+      } finally {
+        this.#positions.delete(key);
+      }
+      return next.id;
     });
   }
 

@@ -2,5 +2,6 @@ export * from './errors';
 export * from './process-event';
 export * from './leader';
 export * from './follower';
+export * from './skipped-notification';
 export * from './system';
 export * from './runners';

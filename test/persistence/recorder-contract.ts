@@ -334,6 +334,13 @@ export function recorderContract(moduleName: string, makeHarness: () => Recorder
         expect((await recorder.selectNotifications(0, 10)).length).toBe(0);
       });
 
+      it('reports a write that conflicts on both tracking and events as a tracking conflict', async () => {
+        const recorder = await harness.processRecorder('both_conflict');
+        const id = uniqueId();
+        await recorder.insertEvents([stored(id, 1)], track('worlds', 0, 1));
+        await expect(recorder.insertEvents([stored(id, 1)], track('worlds', 0, 1))).rejects.toThrow(TrackingConflictError);
+      });
+
       it('keeps neither tracking nor events when the events conflict', async () => {
         const recorder = await harness.processRecorder('both_or_none');
         const id = uniqueId();

@@ -28,6 +28,9 @@ function lowerBound<T>(items: readonly T[], key: number, keyOf: (item: T) => num
 }
 
 const versionOf = (event: StoredEvent): number => event.originatorVersion;
+
+const conflict = (event: StoredEvent) =>
+  new RecordConflictError(`version ${event.originatorVersion} of aggregate ${event.originatorId} is already recorded`);
 const idOf = (notification: Notification): number => notification.id;
 
 /**
@@ -59,15 +62,19 @@ export class MemoryAggregateRecorder implements AggregateRecorder {
   /** Throws, before anything is written, if any event's version is taken (also within the batch). */
   protected checkInsert(events: readonly StoredEvent[], _options: InsertEventsOptions): void {
     checkStoredEvents(events);
-    const batch = events.length > 1 ? new Set<string>() : undefined;
+    if (events.length === 1) {
+      if (this.isTaken(events[0])) throw conflict(events[0]);
+      return;
+    }
+    const batch = new Map<string, Set<number>>();
     for (const event of events) {
-      const key = `${event.originatorVersion}:${event.originatorId}`;
-      if (this.isTaken(event) || batch?.has(key)) {
-        throw new RecordConflictError(
-          `version ${event.originatorVersion} of aggregate ${event.originatorId} is already recorded`,
-        );
+      let versions = batch.get(event.originatorId);
+      if (versions === undefined) {
+        versions = new Set();
+        batch.set(event.originatorId, versions);
       }
-      batch?.add(key);
+      if (versions.has(event.originatorVersion) || this.isTaken(event)) throw conflict(event);
+      versions.add(event.originatorVersion);
     }
   }
 
@@ -160,17 +167,20 @@ export class MemoryProcessRecorder extends MemoryApplicationRecorder implements 
   protected readonly positions = new Map<string, number>();
 
   override async insertEvents(events: readonly StoredEvent[], options: InsertEventsOptions = {}): Promise<number[]> {
-    this.checkInsert(events, options);
-    const pipelineId = checkPipelineId(options.pipelineId);
     const tracking = options.tracking;
+    let key: string | undefined;
     if (tracking !== undefined) {
+      // Tracking first, as every recorder checks it: a write that conflicts on both raises
+      // TrackingConflictError (someone else processed these notifications).
       checkTracking(tracking);
-      const key = trackingKey(tracking.applicationName, tracking.pipelineId ?? 0);
+      key = trackingKey(tracking.applicationName, tracking.pipelineId ?? 0);
       const current = this.positions.get(key) ?? 0;
       if (current !== tracking.previousNotificationId) throw trackingConflict(tracking, current);
-      this.positions.set(key, tracking.notificationId);
     }
-    return this.storeWithNotifications(events, pipelineId);
+    this.checkInsert(events, options);
+    const ids = this.storeWithNotifications(events, checkPipelineId(options.pipelineId));
+    if (key !== undefined) this.positions.set(key, tracking!.notificationId);
+    return ids;
   }
 
   async maxTrackingId(applicationName: string, pipelineId = 0): Promise<number> {

@@ -18,6 +18,7 @@ import { selectEvents } from './select-events';
 import { selectNotificationsById, selectNotificationsByWatermark } from './select-notifications';
 import type { ApplicationTables, Relation } from './tables';
 import { advanceTracking } from './advance-tracking';
+import { writeInOneStatement } from './write-in-one-statement';
 
 const MAX_INTEGER = 2_147_483_647; // pipeline_id is an INTEGER column
 
@@ -127,15 +128,17 @@ export class PostgresApplicationRecorder extends PostgresAggregateRecorder imple
     const tracking = this.trackingOf(options);
     if (events.length === 0 && tracking === undefined) return [];
     await this.createTables();
-    const lock = this.datastore.options.ordering === 'lock' && events.length > 0;
+    if (this.datastore.options.ordering === 'watermark') {
+      return writeInOneStatement(this.datastore, this.operation('insertEvents'), this.tables, events, pipelineId, tracking);
+    }
+    const lock = events.length > 0;
     return this.datastore.transaction(
       this.operation('insertEvents'),
       async (client) => {
-        // Events first, as the memory recorder checks them: a write that conflicts on both raises
-        // RecordConflictError.
-        const ids = events.length === 0 ? [] : await insertNotifiedEvents(client, this.table, events, pipelineId);
+        // Tracking first, as every recorder checks it: a write that conflicts on both raises
+        // TrackingConflictError (someone else processed these notifications).
         if (tracking !== undefined) await advanceTracking(client, this.tables.tracking, tracking);
-        return ids;
+        return events.length === 0 ? [] : insertNotifiedEvents(client, this.table, events, pipelineId);
       },
       // One round trip; the lock is taken before anything else, so writers cannot deadlock on it.
       lock ? `BEGIN; ${lockTableStatement(this.table)}` : 'BEGIN',

@@ -28,11 +28,13 @@ export class SqliteProcessRecorder extends SqliteApplicationRecorder implements 
     if (options.tracking !== undefined) checkTracking(options.tracking);
   }
 
-  /** Events first, as the memory recorder checks them: a write that conflicts on both raises RecordConflictError. */
+  /**
+   * Tracking first, as every recorder checks it: a write that conflicts on both raises
+   * TrackingConflictError (someone else processed these notifications).
+   */
   protected override write(events: readonly StoredEvent[], options: InsertEventsOptions): number[] {
-    const ids = super.write(events, options);
     if (options.tracking !== undefined) this.advance(options.tracking);
-    return ids;
+    return super.write(events, options);
   }
 
   async maxTrackingId(applicationName: string, pipelineId = 0): Promise<number> {
