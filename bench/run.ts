@@ -1,7 +1,8 @@
-// Prints the benchmark figures. Usage: npm run bench [-- core]
+// Prints the benchmark figures. Usage: npm run bench [-- core|system|growth ...]
 import { coreBenchmark } from './core';
+import { growthBenchmark, systemBenchmark } from './system';
 
-const suites: Record<string, () => Promise<void>> = { core: coreBenchmark };
+const suites: Record<string, () => Promise<void>> = { core: coreBenchmark, system: systemBenchmark, growth: growthBenchmark };
 
 async function main(): Promise<void> {
   const names = process.argv.slice(2);

@@ -91,7 +91,12 @@ export class Application {
     const snapshotting = this.env.boolean('IS_SNAPSHOTTING_ENABLED') ?? this.snapshottingIntervals.size > 0;
     if (snapshotting) this.snapshots = new EventStore(this.mapper, this.factory.aggregateRecorder('snapshots'));
     const cacheSize = this.env.integer('AGGREGATE_CACHE_MAXSIZE', 0) ?? DEFAULT_CACHE_SIZE;
-    this.repository = new Repository(this.events, this.snapshots, cacheSize > 0 ? new AggregateCache(cacheSize) : undefined);
+    this.repository = new Repository(
+      this.events,
+      this.snapshots,
+      cacheSize > 0 ? new AggregateCache(cacheSize) : undefined,
+      this.env.boolean('AGGREGATE_CACHE_FASTFORWARD') ?? true,
+    );
     this.notificationLog = new NotificationLog(this.recorder);
   }
 

@@ -17,10 +17,17 @@ export interface GetOptions {
 export class Repository {
   readonly #pending = new AsyncLocalStorage<ReadonlyMap<string, Aggregate>>();
 
+  /**
+   * `fastForward` (default true) reads the events recorded since a cached version on every get.
+   * Turn it off only where this repository's application is the sole writer of its aggregates
+   * (a process application's own aggregates, say): a stale cached aggregate then still cannot be
+   * saved (its version is taken: RecordConflictError, and the cache forgets it), but reads can be stale.
+   */
   constructor(
     readonly events: EventStore,
     readonly snapshots?: EventStore,
     readonly cache?: AggregateCache,
+    readonly fastForward = true,
   ) {}
 
   async get<A extends Aggregate>(aggregateId: string, options: GetOptions = {}): Promise<A> {
@@ -36,6 +43,7 @@ export class Repository {
       if (pending !== undefined) return cloneAggregate(pending as A);
     }
     let aggregate: A | undefined = version === undefined ? this.cache?.get<A>(aggregateId) : undefined;
+    if (aggregate !== undefined && !this.fastForward) return aggregate;
     let after = aggregate?.version;
     if (aggregate === undefined && this.snapshots !== undefined) {
       const [snapshot] = await this.snapshots.get<Snapshot>(aggregateId, { desc: true, limit: 1, lte: version });

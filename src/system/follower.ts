@@ -83,7 +83,7 @@ export class Follower extends Leader {
    * after another. A policy that throws stops the run: what came before it is recorded, nothing of
    * the failing notification is, and the returned promise rejects with a PolicyError.
    */
-  pullAndProcess(upstreamName: string, options: PullOptions = {}): Promise<number> {
+  async pullAndProcess(upstreamName: string, options: PullOptions = {}): Promise<number> {
     const upstream = this.upstream(upstreamName);
     const pipelineId = options.pipelineId ?? 0;
     const batchSize = options.batchSize ?? (this.constructor as typeof Follower).batchSize;
@@ -91,7 +91,7 @@ export class Follower extends Leader {
   }
 
   /** Reads up to `limit` notifications after the tracking position, without processing them. */
-  pull(upstreamName: string, options: { pipelineId?: number; limit: number }): Promise<Notification[]> {
+  async pull(upstreamName: string, options: { pipelineId?: number; limit: number }): Promise<Notification[]> {
     const upstream = this.upstream(upstreamName);
     const pipelineId = options.pipelineId ?? 0;
     return this.exclusive(upstream.name, pipelineId, async (key) => {
@@ -104,7 +104,7 @@ export class Follower extends Leader {
    * Processes notifications read earlier by `pull` (stepping runners fetch first, then process).
    * Those that another run processed in the meantime are left alone.
    */
-  processNotifications(upstreamName: string, notifications: readonly Notification[], options: PullOptions = {}): Promise<number> {
+  async processNotifications(upstreamName: string, notifications: readonly Notification[], options: PullOptions = {}): Promise<number> {
     const upstream = this.upstream(upstreamName);
     const pipelineId = options.pipelineId ?? 0;
     const batchSize = options.batchSize ?? (this.constructor as typeof Follower).batchSize;
@@ -131,7 +131,7 @@ export class Follower extends Leader {
    * recording a SkippedNotification with the reason in the same write as the tracking record.
    * Resolves with the id of the notification skipped, or undefined when there was none.
    */
-  skipNext(upstreamName: string, reason: string, options: { pipelineId?: number } = {}): Promise<number | undefined> {
+  async skipNext(upstreamName: string, reason: string, options: { pipelineId?: number } = {}): Promise<number | undefined> {
     const upstream = this.upstream(upstreamName);
     const pipelineId = options.pipelineId ?? 0;
     if (typeof reason !== 'string' || reason.trim() === '') throw new DataError('a skip needs a reason');

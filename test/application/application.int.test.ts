@@ -153,7 +153,40 @@ describe.each(ALL_STORES.map((make) => [make().name, make] as const))('Applicati
     await app.close();
   });
 
+  it('hands out copies of cached aggregates, so no two commands share one object', async () => {
+    const app = worldsApp();
+    const id = await app.createWorld();
+    await app.makeItSo(id, 'a');
+    const first = await app.repository.get<World>(id);
+    const second = await app.repository.get<World>(id);
+    expect(first).not.toBe(second);
+    first.makeItSo('only-in-first');
+    expect(second.history).toEqual(['a']);
+    expect(await app.getWorldHistory(id)).toEqual(['a']);
+    expect(app.repository.cache!.size).toBe(1);
+  });
+
   if (store.durable) {
+    it('fast-forwards a cached aggregate by what another writer recorded', async () => {
+      const app = worldsApp();
+      const other = worldsApp();
+      const id = await app.createWorld();
+      expect(await app.getWorldHistory(id)).toEqual([]);
+      await other.makeItSo(id, 'elsewhere');
+      expect(await app.getWorldHistory(id)).toEqual(['elsewhere']);
+    });
+
+    it('without fast-forward, refuses to save a stale cached aggregate and forgets it', async () => {
+      const app = worldsApp({ AGGREGATE_CACHE_FASTFORWARD: 'false' });
+      const other = worldsApp();
+      const id = await app.createWorld();
+      await other.makeItSo(id, 'elsewhere');
+      expect(await app.getWorldHistory(id)).toEqual([]); // stale, by choice
+      await expect(app.makeItSo(id, 'here')).rejects.toThrow(RecordConflictError);
+      await app.makeItSo(id, 'here');
+      expect(await app.getWorldHistory(id)).toEqual(['elsewhere', 'here']);
+    });
+
     it('finds everything again after closing and reopening', async () => {
       const app = worldsApp();
       const id = await app.createWorld();

@@ -306,3 +306,45 @@ describe('many commands', () => {
     await runner.stop();
   }, 180_000);
 });
+
+describe('a follower on its own', () => {
+  it('processes what its leader records before save resolves, when led by hand', async () => {
+    const ping = new Ping();
+    const pong = new Pong();
+    ping.lead(pong);
+    await ping.serve(1);
+    expect(await pong.hits()).toEqual([1]);
+    await Promise.all([ping.close(), pong.close()]);
+  });
+
+  it('skips a notification on request, recording the skip and its reason in its own log', async () => {
+    class PoisonCounters extends Counters {
+      async policy(event: DomainEvent, processEvent: ProcessEvent): Promise<void> {
+        if (event instanceof World.SomethingHappened && event.what === 'poison') throw new Error('cannot count poison');
+        await super.policy(event, processEvent);
+      }
+    }
+    const worlds = new WorldsApplication();
+    const counters = new PoisonCounters();
+    counters.follow(worlds.name, worlds.recorder, worlds.mapper);
+    const id = await worlds.createWorld();
+    await worlds.makeItSo(id, 'poison');
+    await worlds.makeItSo(id, 'after');
+    await expect(counters.pullAndProcess(worlds.name)).rejects.toThrow(
+      'PoisonCounters failed to process notification 2 of WorldsApplication (pipeline 0): cannot count poison',
+    );
+    expect(await counters.recorder.maxTrackingId(worlds.name)).toBe(1);
+    await expect(counters.skipNext(worlds.name, '   ')).rejects.toThrow(/needs a reason/);
+    expect(await counters.skipNext(worlds.name, 'poison pill')).toBe(2);
+    expect(await counters.pullAndProcess(worlds.name)).toBe(1);
+    expect(await counters.getCount('poison')).toBe(0);
+    expect(await counters.getCount('after')).toBe(1);
+    expect(await counters.skipNext(worlds.name, 'nothing left')).toBeUndefined();
+    const log = await counters.notificationLog.select(1, 100);
+    const skips = log.filter((n) => n.topic === 'eventsourcing:SkippedNotification.Recorded');
+    expect(skips.length).toBe(1);
+    const skip = counters.mapper.toDomainEvent(skips[0]) as unknown as { notificationId: number; reason: string; upstreamName: string };
+    expect(skip).toMatchObject({ notificationId: 2, reason: 'poison pill', upstreamName: 'WorldsApplication' });
+    await Promise.all([worlds.close(), counters.close()]);
+  });
+});

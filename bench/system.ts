@@ -1,0 +1,213 @@
+// End-to-end benchmark of the seed system (WorldsApplication → Counters): commands per second from
+// the first command until Counters has processed the last, per runner and store, beside the raw
+// one-row-per-transaction insert rate of the same store measured in the same run.
+import Database from 'better-sqlite3';
+import { join } from 'node:path';
+import { Client } from 'pg';
+import {
+  MultiThreadedRunner,
+  Runner,
+  SingleThreadedRunner,
+  SteppingMultiThreadedRunner,
+  SteppingSingleThreadedRunner,
+  System,
+} from '../src';
+import { Counter, Counters } from '../examples/worlds/counters';
+import { WorldsApplication } from '../examples/worlds/domain';
+import { fmt, POSTGRES_URL, table, temporaryDirectory, withSchema } from './support';
+
+const COMMANDS = Number(process.env.BENCH_COMMANDS ?? 10_000);
+const WORLDS = 100;
+const THINGS = Array.from({ length: 10 }, (_, i) => `thing-${i}`);
+const system = new System({ pipes: [[WorldsApplication, Counters]] });
+
+type RunnerKind = 'single-threaded' | 'multi-threaded' | 'stepping single' | 'stepping multi';
+const RUNNERS: RunnerKind[] = ['single-threaded', 'multi-threaded', 'stepping single', 'stepping multi'];
+
+function makeRunner(kind: RunnerKind, env: Record<string, string>): Runner {
+  switch (kind) {
+    case 'single-threaded':
+      return new SingleThreadedRunner(system, { env });
+    case 'multi-threaded':
+      return new MultiThreadedRunner(system, { env });
+    case 'stepping single':
+      return new SteppingSingleThreadedRunner(system, { env, tickIntervalMs: 1 });
+    case 'stepping multi':
+      return new SteppingMultiThreadedRunner(system, { env, tickIntervalMs: 1 });
+  }
+}
+
+interface Result {
+  commandsPerSecond: number;
+  latency?: { median: number; p99: number };
+}
+
+const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))];
+
+/** Runs COMMANDS sequential, awaited commands and waits until Counters has processed them all. */
+async function endToEnd(kind: RunnerKind, env: Record<string, string>): Promise<Result> {
+  const runner = makeRunner(kind, env);
+  await runner.start();
+  try {
+    const worlds = runner.get(WorldsApplication);
+    const counters = runner.get(Counters);
+    const ids: string[] = [];
+    for (let i = 0; i < WORLDS; i++) ids.push(await worlds.createWorld());
+    if (!(runner instanceof SingleThreadedRunner)) await (runner as MultiThreadedRunner).waitUntilIdle(600_000);
+
+    // The i-th Incremented that Counters records answers the i-th command (one worlds writer, in order).
+    const processedAt: number[] = [];
+    const stopListening = counters.onRecorded((recordings) => {
+      const now = performance.now();
+      for (const recording of recordings) if (recording.domainEvent instanceof Counter.Incremented) processedAt.push(now);
+    });
+    const returnedAt = new Array<number>(COMMANDS);
+    const started = performance.now();
+    for (let i = 0; i < COMMANDS; i++) {
+      await worlds.makeItSo(ids[i % WORLDS], THINGS[i % THINGS.length]);
+      returnedAt[i] = performance.now();
+    }
+    if (!(runner instanceof SingleThreadedRunner)) await (runner as MultiThreadedRunner).waitUntilIdle(600_000);
+    const seconds = (performance.now() - started) / 1000;
+    stopListening();
+    for (const thing of THINGS) {
+      const count = await counters.getCount(thing);
+      if (count !== COMMANDS / THINGS.length) throw new Error(`${kind}: count of ${thing} is ${count}, expected ${COMMANDS / THINGS.length}`);
+    }
+    const delays = returnedAt.map((at, i) => Math.max(0, (processedAt[i] ?? at) - at) * 1000).sort((a, b) => a - b);
+    return {
+      commandsPerSecond: COMMANDS / seconds,
+      latency: kind === 'single-threaded' ? undefined : { median: percentile(delays, 0.5), p99: percentile(delays, 0.99) },
+    };
+  } finally {
+    await runner.stop();
+  }
+}
+
+/** The raw limit: one 200-byte row per transaction, through the bare driver, same durability settings. */
+async function rawSqliteRate(path: string): Promise<number> {
+  const db = new Database(path);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  db.exec('CREATE TABLE raw (id INTEGER PRIMARY KEY, originator_id TEXT, originator_version INTEGER, topic TEXT, state BLOB, UNIQUE (originator_id, originator_version))');
+  const insert = db.prepare('INSERT INTO raw (originator_id, originator_version, topic, state) VALUES (?, 1, ?, ?)');
+  const write = db.transaction((i: number) => insert.run(`agg-${i}`, 'Raw', Buffer.alloc(200, 1)));
+  const count = 20_000;
+  const started = performance.now();
+  for (let i = 0; i < count; i++) write.immediate(i);
+  const rate = (count / (performance.now() - started)) * 1000;
+  db.close();
+  return rate;
+}
+
+async function rawPostgresRate(schema: string): Promise<number> {
+  const client = new Client({ connectionString: POSTGRES_URL });
+  await client.connect();
+  await client.query(`CREATE TABLE "${schema}".raw (id BIGINT GENERATED ALWAYS AS IDENTITY UNIQUE, originator_id TEXT, originator_version BIGINT, topic TEXT, state BYTEA, PRIMARY KEY (originator_id, originator_version))`);
+  const count = 2_000;
+  const state = Buffer.alloc(200, 1);
+  const started = performance.now();
+  for (let i = 0; i < count; i++) {
+    await client.query(`INSERT INTO "${schema}".raw (originator_id, originator_version, topic, state) VALUES ($1, 1, 'Raw', $2)`, [`agg-${i}`, state]);
+  }
+  const rate = (count / (performance.now() - started)) * 1000;
+  await client.end();
+  return rate;
+}
+
+/**
+ * Cost per command as the logs grow: the same commands against a log of 10,000 events, then of
+ * 1,000,000, preloaded straight into WorldsApplication's log (Counters starts at its end).
+ */
+async function growth(env: Record<string, string>, preload: number): Promise<number> {
+  const app = new WorldsApplication({ env });
+  const seedWorld = await app.createWorld();
+  await app.makeItSo(seedWorld, 'preloaded');
+  const template = (await app.recorder.selectNotifications(2, 1))[0]; // a SomethingHappened
+  const batch = 1000;
+  for (let done = 2; done < preload; done += batch) {
+    const events = Array.from({ length: Math.min(batch, preload - done) }, (_, i) => ({
+      originatorId: `preloaded-${done + i}`,
+      originatorVersion: 1,
+      topic: template.topic,
+      state: template.state,
+    }));
+    await app.recorder.insertEvents(events);
+  }
+  const head = await app.recorder.maxNotificationId();
+  await app.close();
+  const counters = new Counters({ env });
+  await counters.recorder.insertEvents([], { tracking: { applicationName: 'WorldsApplication', notificationId: head, previousNotificationId: 0 } });
+  await counters.close();
+  return (await endToEnd('multi-threaded', env)).commandsPerSecond;
+}
+
+interface StoreRun {
+  name: string;
+  env: Record<string, string>;
+  raw?: number;
+}
+
+export async function systemBenchmark(): Promise<void> {
+  const rows: string[][] = [];
+  const latencies: string[][] = [];
+  const record = (store: StoreRun, kind: RunnerKind, result: Result) => {
+    rows.push([
+      `${store.name}, ${kind}`,
+      `${fmt(result.commandsPerSecond)} cmd/s`,
+      store.raw ? `${fmt(store.raw)} rows/s` : '',
+      store.raw ? `${((result.commandsPerSecond / store.raw) * 100).toFixed(0)}%` : '',
+    ]);
+    if (result.latency) latencies.push([`${store.name}, ${kind}`, `${fmt(result.latency.median / 1000, 2)} ms`, `${fmt(result.latency.p99 / 1000, 2)} ms`]);
+  };
+  const runAll = async (store: StoreRun, fresh: () => Promise<Record<string, string>>) => {
+    for (const kind of RUNNERS) record(store, kind, await endToEnd(kind, await fresh()));
+  };
+
+  await runAll({ name: 'memory', env: {} }, async () => ({ PERSISTENCE: 'memory' }));
+
+  const directory = temporaryDirectory();
+  try {
+    const raw = await rawSqliteRate(join(directory.path, 'raw.sqlite'));
+    let n = 0;
+    await runAll({ name: 'sqlite', env: {}, raw }, async () => ({ PERSISTENCE: 'sqlite', SQLITE_DBNAME: join(directory.path, `e2e-${++n}.sqlite`) }));
+  } finally {
+    directory.remove();
+  }
+
+  const schemas: string[] = [];
+  await withSchema(async (rawSchema) => {
+    const raw = await rawPostgresRate(rawSchema);
+    for (const kind of RUNNERS) {
+      await withSchema(async (schema) => {
+        schemas.push(schema);
+        record({ name: 'postgres', env: {}, raw }, kind, await endToEnd(kind, { PERSISTENCE: 'postgres', POSTGRES_URL, POSTGRES_SCHEMA: schema }));
+      });
+    }
+  });
+
+  console.log(`\nEnd to end: ${fmt(COMMANDS)} commands (each awaited) over ${WORLDS} worlds and ${THINGS.length} things, until Counters has processed the last\n`);
+  table(['store, runner', 'throughput', 'raw store limit (1 row/tx)', 'ratio'], rows);
+  console.log('\nLatency from a command’s return to Counters having recorded its result, under that load\n');
+  table(['store, runner', 'median', '99th percentile'], latencies);
+}
+
+export async function growthBenchmark(): Promise<void> {
+  const rows: string[][] = [];
+  const sizes = [10_000, 1_000_000];
+  const measure = async (name: string, fresh: () => Promise<Record<string, string>>) => {
+    const rates: number[] = [];
+    for (const size of sizes) rates.push(await growth(await fresh(), size));
+    rows.push([name, ...rates.map((rate) => `${fmt(rate)} cmd/s`), `${((rates[1] / rates[0]) * 100).toFixed(0)}%`]);
+  };
+  await measure('memory, multi-threaded', async () => ({ PERSISTENCE: 'memory' }));
+  const directory = temporaryDirectory();
+  try {
+    let n = 0;
+    await measure('sqlite, multi-threaded', async () => ({ PERSISTENCE: 'sqlite', SQLITE_DBNAME: join(directory.path, `growth-${++n}.sqlite`) }));
+  } finally {
+    directory.remove();
+  }
+  console.log('\nCost per command as the log grows (WorldsApplication log preloaded)\n');
+  table(['store, runner', `log of ${fmt(sizes[0])}`, `log of ${fmt(sizes[1])}`, 'ratio'], rows);
+}
