@@ -8,7 +8,7 @@ import {
   RecordConflictError,
 } from '../../src';
 import { ALL_STORES } from '../support/stores';
-import { World, WorldsApplication } from '../support/world';
+import { World, WorldsApplication } from '../seed-example';
 
 describe.each(ALL_STORES.map((make) => [make().name, make] as const))('Application on %s', (_name, makeStore) => {
   const store = makeStore();

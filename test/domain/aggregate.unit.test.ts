@@ -9,7 +9,7 @@ import {
   topicOf,
   TopicError,
 } from '../../src';
-import { World } from '../support/world';
+import { World } from '../seed-example';
 
 describe('Aggregate', () => {
   it('is created by its created event, with id, version 1 and timestamps, and keeps the event pending', () => {

@@ -13,7 +13,7 @@ import {
   TopicError,
   ZlibCompressor,
 } from '../../src';
-import { World } from '../support/world';
+import { World } from '../seed-example';
 
 describe('Mapper', () => {
   const world = World.create();
