@@ -49,30 +49,31 @@ export abstract class Aggregate {
   ): A {
     const aggregateTopic = registerAggregate(this);
     const { id = uuid4(), ...rest } = attributes as { id?: string };
-    const event = makeEvent(eventClass, {
-      ...rest,
-      originatorId: id,
-      originatorVersion: 1,
-      timestamp: new Date(),
-      originatorTopic: aggregateTopic,
-    });
+    const timestamp = new Date();
+    const fields = { originatorId: id, originatorVersion: 1, timestamp, originatorTopic: aggregateTopic, ...rest };
+    fields.originatorId = id;
+    fields.originatorVersion = 1;
+    fields.timestamp = timestamp;
+    fields.originatorTopic = aggregateTopic;
+    const event = makeEvent(eventClass, fields);
     const aggregate = event.mutate(undefined) as A;
     aggregate.#pendingEvents.push(event);
     return aggregate;
   }
 
   /** Makes the next event of this aggregate, applies it, and keeps it for saving. */
-  protected triggerEvent<E extends AggregateEvent<any>>(
-    eventClass: EventClass<E>,
-    ...[attributes]: AttributesArgument<E>
-  ): void {
+  protected triggerEvent<E extends AggregateEvent<any>>(eventClass: EventClass<E>, ...attributes: AttributesArgument<E>): void;
+  protected triggerEvent(eventClass: EventClass<AggregateEvent<any>>, attributes?: object): void {
     registerAggregate(this.constructor as AggregateClass);
-    const event = makeEvent(eventClass, {
-      ...attributes,
-      originatorId: this.id,
-      originatorVersion: this.version + 1,
-      timestamp: new Date(),
-    });
+    const originatorVersion = this.version + 1;
+    const timestamp = new Date();
+    // The common fields first, then the attributes, then the common fields again so that no
+    // attribute can override them (this order keeps the object's shape fast to build).
+    const fields = { originatorId: this.id, originatorVersion, timestamp, ...attributes };
+    fields.originatorId = this.id;
+    fields.originatorVersion = originatorVersion;
+    fields.timestamp = timestamp;
+    const event = makeEvent(eventClass, fields);
     event.mutate(this);
     this.#pendingEvents.push(event);
   }

@@ -7,7 +7,14 @@ import type { Aggregate } from './aggregate';
 export function deepClone<T>(value: T): T {
   if (value === null || typeof value !== 'object') return value;
   if (Object.isFrozen(value)) return value;
-  if (Array.isArray(value)) return value.map(deepClone) as T;
+  if (Array.isArray(value)) {
+    const copy = new Array(value.length);
+    for (let index = 0; index < value.length; index++) {
+      const item = value[index];
+      copy[index] = item === null || typeof item !== 'object' ? item : deepClone(item);
+    }
+    return copy as T;
+  }
   if (value instanceof Date) return new Date(value.getTime()) as T;
   if (value instanceof Map) return new Map([...value].map(([k, v]) => [deepClone(k), deepClone(v)])) as T;
   if (value instanceof Set) return new Set([...value].map(deepClone)) as T;
@@ -16,7 +23,10 @@ export function deepClone<T>(value: T): T {
     return Uint8Array.prototype.slice.call(view) as unknown as T;
   }
   const copy = Object.create(Object.getPrototypeOf(value)) as Record<string, unknown>;
-  for (const key of Object.keys(value)) copy[key] = deepClone((value as Record<string, unknown>)[key]);
+  for (const key of Object.keys(value)) {
+    const item = (value as Record<string, unknown>)[key];
+    copy[key] = item === null || typeof item !== 'object' ? item : deepClone(item);
+  }
   return copy as T;
 }
 
@@ -24,7 +34,8 @@ export function deepClone<T>(value: T): T {
 export function cloneAggregate<A extends Aggregate>(aggregate: A): A {
   const copy = new (aggregate.constructor as new () => A)();
   for (const key of Object.keys(aggregate)) {
-    (copy as Record<string, unknown>)[key] = deepClone((aggregate as Record<string, unknown>)[key]);
+    const item = (aggregate as Record<string, unknown>)[key];
+    (copy as Record<string, unknown>)[key] = item === null || typeof item !== 'object' ? item : deepClone(item);
   }
   return copy;
 }
