@@ -228,7 +228,8 @@ export class Follower extends Leader {
       });
       try {
         const domainEvent = upstream.mapper.toDomainEvent(notification);
-        await this.repository.withPending(pending, () => this.policy(domainEvent, processEvent));
+        if (pending.size === 0) await this.policy(domainEvent, processEvent);
+        else await this.repository.withPending(pending, () => this.policy(domainEvent, processEvent));
       } catch (error) {
         failure = new PolicyError(this.name, upstream.name, notification.id, pipelineId, error);
         break;
