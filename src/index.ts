@@ -2,3 +2,4 @@ export * from './domain';
 export * from './persistence';
 export * from './application';
 export * from './system';
+export * from './actors';

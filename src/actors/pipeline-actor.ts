@@ -1,0 +1,166 @@
+import { produce } from 'immer';
+import type { Application } from '../application';
+import { RunnerError, type Follower, type System } from '../system';
+import { spawnApplicationActor } from './application-actor';
+import { spawnProcessMaster } from './process-master';
+import type { ApplicationMessage, MasterMessage, PipelineMessage, ProcessSnapshot, StopRequest } from './protocols';
+import { actorName, answer, ask, failure, MAX_TIMEOUT_MS, ok, reply, spawnActor, stopActor, tell, type ActorRef, type ParentRef, type ReplyTo, type TypedContext } from './refs';
+import type { SupervisionOptions } from './supervision';
+
+export interface PipelineDependencies {
+  readonly pipelineId: number;
+  readonly system: System;
+  /** This pipeline's instances of the system's applications, by name (they record in this pipeline). */
+  readonly applications: ReadonlyMap<string, Application>;
+  readonly supervision: SupervisionOptions;
+  /** How long a status request waits for a master (masters do no I/O: they answer at once). */
+  readonly statusTimeoutMs: number;
+  readonly onFault: (error: Error) => void;
+  readonly random?: () => number;
+}
+
+export interface PipelineState {
+  readonly started: boolean;
+  /** One ProcessMaster per process application, by application name. */
+  readonly masters: Readonly<Record<string, ActorRef<MasterMessage>>>;
+  /** One ApplicationActor per application, by name, for commands. */
+  readonly applications: Readonly<Record<string, ActorRef<ApplicationMessage>>>;
+}
+
+/**
+ * PipelineActor: one pipeline (an independent shard of the whole system). It spawns an
+ * ApplicationActor per application and a ProcessMaster per process application, turns what its
+ * leaders record into prompts for the masters of their followers, and routes commands, restarts,
+ * skips and status requests to its children. It stops bottom-up: children first, each after
+ * draining.
+ */
+export function spawnPipelineActor(parent: ParentRef, deps: PipelineDependencies): ActorRef<PipelineMessage> {
+  const { pipelineId, system, applications, supervision } = deps;
+  const unsubscribes: Array<() => void> = [];
+  /** The followers of each leader, whose masters a leader's recording prompts. */
+  const followersOf = new Map(system.leaders.map((leaderName) => [leaderName, system.leadsOf(leaderName)]));
+
+  const unknown = (name: string, what: string): Error =>
+    new RunnerError(
+      `pipeline ${pipelineId} has no ${what} named ${name} (it has: ${
+        what === 'application' ? [...applications.keys()].join(', ') : system.followers.join(', ') || 'none'
+      })`,
+    );
+
+  const behaviour = async (state: PipelineState, message: PipelineMessage, ctx: TypedContext<PipelineMessage>): Promise<PipelineState> => {
+    switch (message.type) {
+      case 'start': {
+        if (state.started) {
+          reply(message.replyTo, ok(undefined));
+          return state;
+        }
+        const self = ctx.self;
+        const masters: Record<string, ActorRef<MasterMessage>> = {};
+        const actors: Record<string, ActorRef<ApplicationMessage>> = {};
+        await answer(message.replyTo, () => {
+          let index = 0;
+          for (const [name, app] of applications) {
+            actors[name] = spawnApplicationActor(self, actorName(`application-${index++}`, name), app, deps.onFault);
+          }
+          index = 0;
+          for (const name of system.followers) {
+            masters[name] = spawnProcessMaster(self, actorName(`process-${index++}`, name), {
+              follower: applications.get(name) as Follower,
+              pipelineId,
+              supervision,
+              onFault: deps.onFault,
+              random: deps.random,
+            });
+          }
+          for (const leaderName of followersOf.keys()) {
+            unsubscribes.push(
+              applications.get(leaderName)!.onRecorded((_recordings, recordedIn) => {
+                if (recordedIn === pipelineId) tell(self, { type: 'recorded', leaderName });
+              }),
+            );
+          }
+          // Catch up with whatever was recorded while nothing ran.
+          for (const master of Object.values(masters)) tell(master, { type: 'prompt' });
+        });
+        return produce(state, (draft) => {
+          draft.started = true;
+          draft.masters = masters;
+          draft.applications = actors;
+        });
+      }
+
+      case 'recorded':
+        for (const followerName of followersOf.get(message.leaderName) ?? []) {
+          const master = state.masters[followerName];
+          if (master !== undefined) tell(master, { type: 'prompt' });
+        }
+        return state;
+
+      case 'tick':
+        for (const master of Object.values(state.masters)) tell(master, { type: 'prompt' });
+        return state;
+
+      case 'command': {
+        const { applicationName, ...request } = message;
+        const actor = state.applications[applicationName];
+        if (actor === undefined) reply(message.replyTo, failure(unknown(applicationName, 'application')));
+        else tell(actor, request);
+        return state;
+      }
+
+      case 'restart':
+      case 'skip': {
+        const { applicationName, ...request } = message;
+        const master = state.masters[applicationName];
+        if (master !== undefined) tell(master, request);
+        else {
+          const replyTo: ReplyTo<never> = message.replyTo;
+          reply(replyTo, failure(unknown(applicationName, 'process application')));
+        }
+        return state;
+      }
+
+      case 'status':
+        await answer(message.replyTo, () =>
+          Promise.all(
+            Object.values(state.masters).map((master) =>
+              ask<MasterMessage, ProcessSnapshot>(master, (replyTo) => ({ type: 'status', replyTo }), deps.statusTimeoutMs),
+            ),
+          ),
+        );
+        return state;
+
+      case 'stop': {
+        for (const unsubscribe of unsubscribes.splice(0)) unsubscribe();
+        const children: Array<ActorRef<StopRequest>> = [
+          ...Object.values(state.masters),
+          ...Object.values(state.applications),
+        ];
+        await answer(message.replyTo, async () => {
+          // Each child answers once drained (a master after its run in flight, an application
+          // actor after the commands before the request), and only then is it stopped.
+          const results = await Promise.allSettled(
+            children.map((child) =>
+              ask<StopRequest, void>(child, (replyTo) => ({ type: 'stop', replyTo }), MAX_TIMEOUT_MS),
+            ),
+          );
+          for (const child of children) stopActor(child);
+          const failed = results.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+          if (failed !== undefined) throw failed.reason;
+        });
+        return produce(state, (draft) => {
+          draft.masters = {};
+          draft.applications = {};
+        });
+      }
+    }
+  };
+
+  return spawnActor<PipelineState, PipelineMessage>(parent, `pipeline-${pipelineId}`, behaviour, {
+    initialState: { started: false, masters: {}, applications: {} },
+    onCrash: (_message, error, ctx) => {
+      deps.onFault(error);
+      return ctx.resume;
+    },
+  });
+}

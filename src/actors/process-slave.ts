@@ -1,0 +1,63 @@
+import { RunnerError, type Follower } from '../system';
+import type { MasterMessage, SlaveMessage } from './protocols';
+import { answer, spawnActor, tell, type ActorRef, type ParentRef } from './refs';
+
+export interface SlaveDependencies {
+  readonly follower: Follower;
+  readonly pipelineId: number;
+  readonly master: ActorRef<MasterMessage>;
+}
+
+/**
+ * ProcessSlave: does the I/O of one process application in one pipeline, so that its master stays
+ * free to answer. A `run` pulls every upstream log from the follower's durable tracking position
+ * and applies the policy (Follower.pullAndProcess), then tells the master. A run that throws crashes
+ * the slave: its crash handler tells the master, and nact stops it; the master decides when a new
+ * slave starts. Nothing is lost or done twice by a crash: what was processed is recorded with its
+ * tracking record, and a new run starts from what is recorded.
+ */
+export function spawnProcessSlave(parent: ParentRef, name: string, deps: SlaveDependencies): ActorRef<SlaveMessage> {
+  const { follower, pipelineId, master } = deps;
+  return spawnActor<null, SlaveMessage>(
+    parent,
+    name,
+    async (state, message) => {
+      switch (message.type) {
+        case 'run': {
+          let processed = 0;
+          for (const upstreamName of follower.upstreamNames) {
+            processed += await follower.pullAndProcess(upstreamName, { pipelineId });
+          }
+          tell(master, { type: 'run-finished', runId: message.runId, processed });
+          return state;
+        }
+        case 'skip':
+          await answer(message.replyTo, () => skip(follower, pipelineId, message.upstreamName, message.notificationId, message.reason));
+          return state;
+      }
+    },
+    {
+      initialState: null,
+      onCrash: (message, error, ctx) => {
+        if (message?.type === 'run') tell(master, { type: 'slave-crashed', runId: message.runId, error });
+        return ctx.stop;
+      },
+    },
+  );
+}
+
+/** Skips `notificationId` if it is still the next notification to process; resolves with its id. */
+async function skip(follower: Follower, pipelineId: number, upstreamName: string, notificationId: number, reason: string): Promise<number> {
+  const [next] = await follower.pull(upstreamName, { pipelineId, limit: 1 });
+  if (next?.id !== notificationId) {
+    throw new RunnerError(
+      `${follower.name} cannot skip notification ${notificationId} of ${upstreamName} (pipeline ${pipelineId}): ` +
+        (next === undefined ? 'there is no next notification' : `the next notification is ${next.id}`),
+    );
+  }
+  const skipped = await follower.skipNext(upstreamName, reason, { pipelineId });
+  if (skipped !== notificationId) {
+    throw new RunnerError(`${follower.name} skipped notification ${String(skipped)} of ${upstreamName}, not ${notificationId}`);
+  }
+  return skipped;
+}

@@ -1,0 +1,111 @@
+// The messages the runner's actors accept: one discriminated union per actor, sent through typed refs.
+import type { ReplyTo } from './refs';
+
+/** Where a process application stands (see ProcessMaster for the transitions). */
+export type ProcessState = 'running' | 'idle' | 'backing-off' | 'failed' | 'stopped';
+
+/** A failure of a process, as the master keeps it. */
+export interface ProcessFailure {
+  /** The error itself (a PolicyError, an OperationalError, ...). */
+  readonly error: Error;
+  readonly message: string;
+  /** When the master learnt of it (milliseconds since the epoch). */
+  readonly at: number;
+  /** The notification it failed on, when the failure was a policy's (PolicyError). */
+  readonly upstreamName?: string;
+  readonly notificationId?: number;
+  readonly pipelineId: number;
+}
+
+/** What a master knows of its process (status adds positions and heads, read from the stores). */
+export interface ProcessSnapshot {
+  readonly pipelineId: number;
+  readonly applicationName: string;
+  readonly state: ProcessState;
+  /** Restarts of the slave since the runner started. */
+  readonly restarts: number;
+  /** Runs started since the runner started (changes whenever anything is processed). */
+  readonly runs: number;
+  /** Whether a prompt came while a run was in flight (another run follows it). */
+  readonly pending: boolean;
+  readonly lastError?: ProcessFailure;
+}
+
+/** Commands as messages: a method of an application, with its arguments. */
+export interface CommandRequest {
+  readonly command: string;
+  readonly args: unknown;
+  readonly replyTo: ReplyTo<unknown>;
+}
+
+/** Asks an actor to drain and stop its children; answered when done (the asker then stops it). */
+export interface StopRequest {
+  readonly type: 'stop';
+  readonly replyTo: ReplyTo<void>;
+}
+
+/** ProcessSlave: runs the follower over its upstreams, one request at a time. */
+export type SlaveMessage =
+  /** Process everything new upstream; answered to the master with `run-finished`, or by crashing. */
+  | { readonly type: 'run'; readonly runId: number }
+  /** Skip notification `notificationId` of `upstreamName`, if it is the next one. */
+  | {
+      readonly type: 'skip';
+      readonly upstreamName: string;
+      readonly notificationId: number;
+      readonly reason: string;
+      readonly replyTo: ReplyTo<number>;
+    };
+
+/** ProcessMaster: the state machine of one process application in one pipeline. */
+export type MasterMessage =
+  /** Something new may be upstream (a leader recorded, the tick, waitUntilIdle). */
+  | { readonly type: 'prompt' }
+  | { readonly type: 'run-finished'; readonly runId: number; readonly processed: number }
+  /** Sent from the slave's crash handler: the run failed and the slave stopped. */
+  | { readonly type: 'slave-crashed'; readonly runId: number; readonly error: Error }
+  | { readonly type: 'backoff-elapsed'; readonly runId: number }
+  /** Leave `failed` and run again. */
+  | { readonly type: 'restart'; readonly replyTo: ReplyTo<void> }
+  /** Leave `failed` by skipping the notification it failed on; answered with its id. */
+  | { readonly type: 'skip'; readonly reason: string; readonly replyTo: ReplyTo<number> }
+  | { readonly type: 'status'; readonly replyTo: ReplyTo<ProcessSnapshot> }
+  /** Start no more runs, let the one in flight finish, stop the slave; answered when done. */
+  | StopRequest;
+
+/** ApplicationActor: serves the commands of one application in one pipeline, one at a time. */
+export type ApplicationMessage =
+  | ({ readonly type: 'command' } & CommandRequest)
+  /** Answered after every command received before it. */
+  | StopRequest;
+
+/** Messages addressed to one application of a pipeline. */
+type ToApplication<M> = M & { readonly applicationName: string };
+
+/** PipelineActor: one pipeline's masters and application actors. */
+export type PipelineMessage =
+  /** Spawn the children, subscribe to the leaders, prompt every master. */
+  | { readonly type: 'start'; readonly replyTo: ReplyTo<void> }
+  /** `leaderName` recorded something in this pipeline: prompt its followers. */
+  | { readonly type: 'recorded'; readonly leaderName: string }
+  /** Prompt every master (the poll that makes up for lost prompts). */
+  | { readonly type: 'tick' }
+  | ToApplication<{ readonly type: 'command' } & CommandRequest>
+  | ToApplication<{ readonly type: 'restart'; readonly replyTo: ReplyTo<void> }>
+  | ToApplication<{ readonly type: 'skip'; readonly reason: string; readonly replyTo: ReplyTo<number> }>
+  | { readonly type: 'status'; readonly replyTo: ReplyTo<ProcessSnapshot[]> }
+  | StopRequest;
+
+/** Messages addressed to one application of one pipeline. */
+type ToPipeline<M> = M & { readonly pipelineId: number };
+
+/** SystemActor: the runner's root actor, one PipelineActor per pipeline id. */
+export type SystemMessage =
+  | { readonly type: 'start'; readonly replyTo: ReplyTo<void> }
+  /** Prompt every master of every pipeline (the runner's poll timer, and waitUntilIdle's nudge). */
+  | { readonly type: 'tick' }
+  | ToPipeline<ToApplication<{ readonly type: 'command' } & CommandRequest>>
+  | ToPipeline<ToApplication<{ readonly type: 'restart'; readonly replyTo: ReplyTo<void> }>>
+  | ToPipeline<ToApplication<{ readonly type: 'skip'; readonly reason: string; readonly replyTo: ReplyTo<number> }>>
+  | { readonly type: 'status'; readonly replyTo: ReplyTo<ProcessSnapshot[]> }
+  | StopRequest;

@@ -1,0 +1,118 @@
+import { produce } from 'immer';
+import type { Application } from '../application';
+import { RunnerError, type System } from '../system';
+import { spawnPipelineActor } from './pipeline-actor';
+import type { PipelineMessage, ProcessSnapshot, SystemMessage } from './protocols';
+import { answer, ask, failure, MAX_TIMEOUT_MS, ok, reply, spawnActor, stopActor, tell, type ActorRef, type ParentRef, type ReplyTo } from './refs';
+import type { SupervisionOptions } from './supervision';
+
+export interface SystemActorDependencies {
+  readonly name: string;
+  readonly system: System;
+  /** Each pipeline's instances of the system's applications, by pipeline id, then by name. */
+  readonly pipelines: ReadonlyMap<number, ReadonlyMap<string, Application>>;
+  readonly supervision: SupervisionOptions;
+  readonly statusTimeoutMs: number;
+  readonly onFault: (error: Error) => void;
+  readonly random?: () => number;
+}
+
+export interface SystemActorState {
+  readonly started: boolean;
+  /** One PipelineActor per pipeline id. */
+  readonly pipelines: Readonly<Record<number, ActorRef<PipelineMessage>>>;
+}
+
+/**
+ * SystemActor: the root of a runner's actors. It spawns one PipelineActor per pipeline id, passes
+ * the runner's ticks on to them, routes requests for one application of one pipeline, gathers
+ * status, and stops its pipelines bottom-up.
+ */
+export function spawnSystemActor(parent: ParentRef, deps: SystemActorDependencies): ActorRef<SystemMessage> {
+  return spawnActor<SystemActorState, SystemMessage>(
+    parent,
+    deps.name,
+    async (state, message, ctx) => {
+      switch (message.type) {
+        case 'start': {
+          if (state.started) {
+            reply(message.replyTo, ok(undefined));
+            return state;
+          }
+          const pipelines: Record<number, ActorRef<PipelineMessage>> = {};
+          await answer(message.replyTo, async () => {
+            for (const [pipelineId, applications] of deps.pipelines) {
+              pipelines[pipelineId] = spawnPipelineActor(ctx.self, {
+                pipelineId,
+                system: deps.system,
+                applications,
+                supervision: deps.supervision,
+                statusTimeoutMs: deps.statusTimeoutMs,
+                onFault: deps.onFault,
+                random: deps.random,
+              });
+            }
+            await Promise.all(
+              Object.values(pipelines).map((pipeline) => ask<PipelineMessage, void>(pipeline, (replyTo) => ({ type: 'start', replyTo }), MAX_TIMEOUT_MS)),
+            );
+          });
+          return produce(state, (draft) => {
+            draft.started = true;
+            draft.pipelines = pipelines;
+          });
+        }
+
+        case 'tick':
+          for (const pipeline of Object.values(state.pipelines)) tell(pipeline, { type: 'tick' });
+          return state;
+
+        case 'command':
+        case 'restart':
+        case 'skip': {
+          // Requests for one application of one pipeline go on to that pipeline's actor.
+          const { pipelineId, ...request } = message;
+          const pipeline = state.pipelines[pipelineId];
+          if (pipeline !== undefined) tell(pipeline, request);
+          else {
+            const replyTo: ReplyTo<never> = message.replyTo;
+            reply(replyTo, failure(new RunnerError(`pipeline ${String(pipelineId)} is not run by this runner (it runs: ${[...deps.pipelines.keys()].join(', ')})`)));
+          }
+          return state;
+        }
+
+        case 'status':
+          await answer(message.replyTo, async () => {
+            const lists = await Promise.all(
+              Object.values(state.pipelines).map((pipeline) =>
+                ask<PipelineMessage, ProcessSnapshot[]>(pipeline, (replyTo) => ({ type: 'status', replyTo }), deps.statusTimeoutMs),
+              ),
+            );
+            return lists.flat();
+          });
+          return state;
+
+        case 'stop': {
+          const pipelines = Object.values(state.pipelines);
+          await answer(message.replyTo, async () => {
+            const results = await Promise.allSettled(
+              pipelines.map((pipeline) => ask<PipelineMessage, void>(pipeline, (replyTo) => ({ type: 'stop', replyTo }), MAX_TIMEOUT_MS)),
+            );
+            for (const pipeline of pipelines) stopActor(pipeline);
+            const failed = results.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+            if (failed !== undefined) throw failed.reason;
+          });
+          return produce(state, (draft) => {
+            draft.pipelines = {};
+          });
+        }
+      }
+    },
+    {
+      initialState: { started: false, pipelines: {} },
+      onCrash: (_message, error, ctx) => {
+        deps.onFault(error);
+        return ctx.resume;
+      },
+    },
+  );
+}
