@@ -1,50 +1,95 @@
-// The main job, for now: the World application on the embedded default store (SQLite in a file).
-// Run it twice: the second run finds the first run's worlds in the file and carries on.
+// The main job: the seed system (WorldsApplication → Counters) on the ActorRunner, over the
+// embedded default store (SQLite in a file). It sends commands as actor messages, waits until
+// Counters has processed them all, and prints the counts and the runner's status. Run it again: it
+// carries on from what the file holds (and Counters catches up on anything left unprocessed).
+//
+// Settings (environment): DEMO_COMMANDS (default 3000), SQLITE_DBNAME (default .data/worlds.sqlite),
+// PERSISTENCE (default sqlite; memory or postgres with POSTGRES_URL work too).
+import { SingleBar } from 'cli-progress';
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import { ActorRunner, ActorRunnerStatus } from '../src';
+import { Counters, system } from './worlds/counters';
 import { WorldsApplication } from './worlds/domain';
 
 const THINGS = ['dinosaurs', 'trucks', 'internet', 'volcanoes', 'jazz'];
+const WORLDS = 10;
 
-async function main(): Promise<void> {
+function settings(): { commands: number; env: Record<string, string>; where: string } {
+  const commands = Number(process.env.DEMO_COMMANDS ?? 3000);
+  if (!Number.isSafeInteger(commands) || commands < 0) {
+    throw new Error(`DEMO_COMMANDS must be a whole number >= 0, got '${process.env.DEMO_COMMANDS}'`);
+  }
+  const persistence = process.env.PERSISTENCE ?? 'sqlite';
+  if (persistence !== 'sqlite') return { commands, env: { PERSISTENCE: persistence }, where: persistence };
   const dbName = resolve(process.env.SQLITE_DBNAME ?? '.data/worlds.sqlite');
   mkdirSync(dirname(dbName), { recursive: true });
-  const env = { PERSISTENCE: process.env.PERSISTENCE ?? 'sqlite', SQLITE_DBNAME: dbName };
-  const app = new WorldsApplication({ env });
-  try {
-    const before = await app.recorder.maxNotificationId();
-    console.log(`WorldsApplication on ${env.PERSISTENCE} (${dbName})`);
-    console.log(`the store already holds ${before} events from earlier runs`);
+  return { commands, env: { PERSISTENCE: 'sqlite', SQLITE_DBNAME: dbName }, where: `sqlite (${dbName})` };
+}
 
-    const started = process.hrtime.bigint();
-    const worldIds: string[] = [];
-    for (let i = 0; i < 3; i++) worldIds.push(await app.createWorld());
-    let commands = 0;
-    for (let round = 0; round < 100; round++) {
-      for (const [index, worldId] of worldIds.entries()) {
-        await app.makeItSo(worldId, THINGS[(round + index) % THINGS.length]);
-        commands += 1;
+function printStatus(status: ActorRunnerStatus): void {
+  const rows = [['pipeline', 'process', 'state', 'upstream', 'position', 'head', 'lag', 'restarts', 'last error']];
+  for (const pipeline of status.pipelines) {
+    for (const process of pipeline.processes) {
+      for (const upstream of process.upstreams) {
+        rows.push([
+          String(pipeline.pipelineId),
+          process.applicationName,
+          process.state,
+          upstream.upstreamName,
+          String(upstream.position ?? '?'),
+          String(upstream.head ?? '?'),
+          String(upstream.lag ?? '?'),
+          String(process.restarts),
+          process.lastError?.message ?? '',
+        ]);
       }
     }
-    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-    console.log(`created ${worldIds.length} worlds and made ${commands} things so in ${seconds.toFixed(2)} s`);
+  }
+  const widths = rows[0].map((_, column) => Math.max(...rows.map((row) => row[column].length)));
+  for (const row of rows) console.log('  ' + row.map((cell, column) => cell.padEnd(widths[column])).join('  ').trimEnd());
+}
 
-    for (const worldId of worldIds) {
-      const history = await app.getWorldHistory(worldId);
-      const counts = new Map<string, number>();
-      for (const what of history) counts.set(what, (counts.get(what) ?? 0) + 1);
-      const summary = [...counts].map(([what, count]) => `${what}×${count}`).join(', ');
-      console.log(`world ${worldId}: ${history.length} things happened (${summary})`);
-    }
+async function main(): Promise<void> {
+  const { commands, env, where } = settings();
+  const runner = new ActorRunner(system, { env });
+  await runner.start();
+  try {
+    const worlds = runner.get(WorldsApplication);
+    const before = await worlds.recorder.maxNotificationId();
+    console.log(`The seed system on the ActorRunner, over ${where}`);
+    console.log(`WorldsApplication already holds ${before} events from earlier runs`);
+    await runner.waitUntilIdle(); // catch up with anything an earlier run left unprocessed
 
-    const after = await app.recorder.maxNotificationId();
-    const latest = await app.notificationLog.select(Math.max(after - 2, 1), 3);
-    console.log(`notification log: ${after} events in all; the last ones:`);
-    for (const notification of latest) {
-      console.log(`  #${notification.id} ${notification.topic} v${notification.originatorVersion} of ${notification.originatorId}`);
+    const worldIds: string[] = [];
+    for (let i = 0; i < WORLDS; i++) worldIds.push(await runner.ask(WorldsApplication, 'createWorld', []));
+    const bar = new SingleBar({
+      format: 'commands as messages [{bar}] {value}/{total} {percentage}% {rate} cmd/s',
+      noTTYOutput: true,
+      notTTYSchedule: 500,
+      hideCursor: true,
+    });
+    const started = performance.now();
+    bar.start(commands, 0, { rate: 0 });
+    for (let i = 0; i < commands; i++) {
+      await runner.ask(WorldsApplication, 'makeItSo', [worldIds[i % WORLDS], THINGS[i % THINGS.length]]);
+      if (i % 50 === 49 || i === commands - 1) {
+        bar.update(i + 1, { rate: Math.round(((i + 1) / (performance.now() - started)) * 1000) });
+      }
     }
+    bar.stop();
+    await runner.waitUntilIdle();
+    const seconds = (performance.now() - started) / 1000;
+    console.log(`${commands} commands sent and processed downstream in ${seconds.toFixed(2)} s`);
+
+    console.log('Counts, over every run so far:');
+    for (const thing of THINGS) console.log(`  ${thing.padEnd(10)} ${await runner.ask(Counters, 'getCount', [thing])}`);
+    const history = await runner.ask(WorldsApplication, 'getWorldHistory', [worldIds[0]]);
+    console.log(`World ${worldIds[0]} of this run: ${history.length} things happened`);
+    console.log('Status:');
+    printStatus(await runner.status());
   } finally {
-    await app.close();
+    await runner.stop();
   }
 }
 

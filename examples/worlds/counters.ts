@@ -40,6 +40,9 @@ export class Counter extends Aggregate {
 register(Counter);
 
 export class Counters extends ProcessApplication {
+  /** The methods an ActorRunner may call by message (runner.ask). */
+  static commands = ['getCount'] as const;
+
   async policy(domainEvent: DomainEvent, processEvent: ProcessEvent): Promise<void> {
     if (domainEvent instanceof World.SomethingHappened) {
       const counterId = Counter.createId(domainEvent.what);

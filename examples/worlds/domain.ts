@@ -28,6 +28,9 @@ export class World extends Aggregate {
 register(World);
 
 export class WorldsApplication extends Application {
+  /** The methods an ActorRunner may call by message (runner.ask). */
+  static commands = ['createWorld', 'makeItSo', 'getWorldHistory'] as const;
+
   async createWorld(): Promise<string> {
     const world = World.create();
     await this.save(world);
