@@ -1,8 +1,9 @@
-// Prints the benchmark figures. Usage: npm run bench [-- core|system|growth ...]
+// Prints the benchmark figures. Usage: npm run bench [-- core|system|actors|growth ...]
 import { coreBenchmark } from './core';
+import { actorsBenchmark } from './actors';
 import { growthBenchmark, systemBenchmark } from './system';
 
-const suites: Record<string, () => Promise<void>> = { core: coreBenchmark, system: systemBenchmark, growth: growthBenchmark };
+const suites: Record<string, () => Promise<void>> = { core: coreBenchmark, system: systemBenchmark, actors: actorsBenchmark, growth: growthBenchmark };
 
 async function main(): Promise<void> {
   const names = process.argv.slice(2);

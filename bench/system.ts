@@ -5,6 +5,7 @@ import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import {
+  ActorRunner,
   MultiThreadedRunner,
   Runner,
   SingleThreadedRunner,
@@ -21,8 +22,8 @@ const WORLDS = 100;
 const THINGS = Array.from({ length: 10 }, (_, i) => `thing-${i}`);
 const system = new System({ pipes: [[WorldsApplication, Counters]] });
 
-type RunnerKind = 'single-threaded' | 'multi-threaded' | 'stepping single' | 'stepping multi';
-const RUNNERS: RunnerKind[] = ['single-threaded', 'multi-threaded', 'stepping single', 'stepping multi'];
+type RunnerKind = 'single-threaded' | 'multi-threaded' | 'stepping single' | 'stepping multi' | 'actor';
+const RUNNERS: RunnerKind[] = ['single-threaded', 'multi-threaded', 'stepping single', 'stepping multi', 'actor'];
 
 function makeRunner(kind: RunnerKind, env: Record<string, string>): Runner {
   switch (kind) {
@@ -34,6 +35,8 @@ function makeRunner(kind: RunnerKind, env: Record<string, string>): Runner {
       return new SteppingSingleThreadedRunner(system, { env, tickIntervalMs: 1 });
     case 'stepping multi':
       return new SteppingMultiThreadedRunner(system, { env, tickIntervalMs: 1 });
+    case 'actor':
+      return new ActorRunner(system, { env });
   }
 }
 
