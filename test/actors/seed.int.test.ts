@@ -1,90 +1,9 @@
-// The contract and the seeds' driving scripts on the ActorRunner, over every persistence module;
-// and a new runner over the same durable store resuming exactly where the last one stopped.
+// A new ActorRunner over the same durable store resumes exactly where the last one stopped. (The
+// seeds' driving scripts run on the ActorRunner with every other runner, in test/system/seed.int.test.ts.)
 import { ActorRunner } from '../../src';
 import { Counters, system, WorldsApplication } from '../seed-example';
 import { ALL_STORES } from '../support/stores';
 import { caughtUp, processIn, tally } from './support/systems';
-
-describe.each(ALL_STORES.map((make) => [make().name, make] as const))('the seed system on the ActorRunner with %s', (_store, makeStore) => {
-  const store = makeStore();
-  let runner: ActorRunner;
-  beforeEach(async () => {
-    await store.setUp();
-    runner = new ActorRunner(system, { env: store.env() });
-    await runner.start();
-  });
-  afterEach(async () => {
-    await runner.stop();
-    await store.tearDown();
-  });
-
-  it('passes the seed’s single-threaded script', async () => {
-    const worlds = runner.get(WorldsApplication);
-    const counters = runner.get(Counters);
-
-    const worldId1 = await worlds.createWorld();
-    const worldId2 = await worlds.createWorld();
-    const worldId3 = await worlds.createWorld();
-    await runner.waitUntilIdle();
-
-    expect(await counters.getCount('dinosaurs')).toBe(0);
-    expect(await counters.getCount('trucks')).toBe(0);
-    expect(await counters.getCount('internet')).toBe(0);
-
-    await worlds.makeItSo(worldId1, 'dinosaurs');
-    await worlds.makeItSo(worldId2, 'dinosaurs');
-    await worlds.makeItSo(worldId3, 'dinosaurs');
-    await runner.waitUntilIdle();
-
-    expect(await counters.getCount('dinosaurs')).toBe(3);
-    expect(await counters.getCount('trucks')).toBe(0);
-    expect(await counters.getCount('internet')).toBe(0);
-
-    await worlds.makeItSo(worldId1, 'trucks');
-    await worlds.makeItSo(worldId2, 'trucks');
-    await runner.waitUntilIdle();
-
-    expect(await counters.getCount('dinosaurs')).toBe(3);
-    expect(await counters.getCount('trucks')).toBe(2);
-    expect(await counters.getCount('internet')).toBe(0);
-
-    await worlds.makeItSo(worldId1, 'internet');
-    await runner.waitUntilIdle();
-
-    expect(await counters.getCount('dinosaurs')).toBe(3);
-    expect(await counters.getCount('trucks')).toBe(2);
-    expect(await counters.getCount('internet')).toBe(1);
-    expect(await worlds.getWorldHistory(worldId1)).toEqual(['dinosaurs', 'trucks', 'internet']);
-  });
-
-  it('passes the seed’s multi-threaded script', async () => {
-    const worlds = runner.get(WorldsApplication);
-    const counters = runner.get(Counters);
-
-    const worldId1 = await worlds.createWorld();
-    const worldId2 = await worlds.createWorld();
-    const worldId3 = await worlds.createWorld();
-
-    await worlds.makeItSo(worldId1, 'dinosaurs');
-    await worlds.makeItSo(worldId2, 'dinosaurs');
-    await worlds.makeItSo(worldId3, 'dinosaurs');
-
-    await worlds.makeItSo(worldId1, 'trucks');
-    await worlds.makeItSo(worldId2, 'trucks');
-
-    await worlds.makeItSo(worldId1, 'internet');
-
-    await runner.waitUntilIdle(); // the seed sleeps 10 ms here
-
-    expect(await counters.getCount('dinosaurs')).toBe(3);
-    expect(await counters.getCount('trucks')).toBe(2);
-    expect(await counters.getCount('internet')).toBe(1);
-
-    const status = processIn(await runner.status(), 'Counters');
-    expect(status).toMatchObject({ state: caughtUp(), restarts: 0, lag: 0 });
-    expect(status.upstreams).toEqual([{ upstreamName: 'WorldsApplication', position: 9, head: 9, lag: 0 }]);
-  });
-});
 
 describe.each(ALL_STORES.filter((make) => make().durable).map((make) => [make().name, make] as const))(
   'a new ActorRunner over the same %s store',

@@ -1,6 +1,7 @@
 // The seeds' driving scripts (000: single-threaded and multi-threaded runs, with their
 // assertions) on every runner and every persistence module, over the contract's system.
 import {
+  ActorRunner,
   MultiThreadedRunner,
   Runner,
   SingleThreadedRunner,
@@ -33,6 +34,11 @@ const RUNNERS: RunnerKind[] = [
     name: 'SteppingMultiThreadedRunner',
     make: (env) => new SteppingMultiThreadedRunner(system, { env, tickIntervalMs: 2 }),
     settle: (runner) => (runner as SteppingMultiThreadedRunner).waitUntilIdle(),
+  },
+  {
+    name: 'ActorRunner',
+    make: (env) => new ActorRunner(system, { env }),
+    settle: (runner) => (runner as ActorRunner).waitUntilIdle(),
   },
 ];
 
