@@ -12,6 +12,33 @@ export async function rate(count: number, body: (index: number) => unknown): Pro
   return (count / (performance.now() - started)) * 1000;
 }
 
+/**
+ * Ops per second of two bodies measured side by side: blocks of `block` calls of one, then of the
+ * other (alternating which goes first), each block timed, until each has run `count` times. Both
+ * see the same background load, caches and JIT state, so their ratio is fair on a busy machine.
+ */
+export async function rates(
+  count: number,
+  block: number,
+  ours: (index: number) => unknown,
+  bare: (index: number) => unknown,
+): Promise<{ ours: number; bare: number }> {
+  let oursMs = 0;
+  let bareMs = 0;
+  for (let start = 0, round = 0; start < count; start += block, round++) {
+    const end = Math.min(count, start + block);
+    for (const side of round % 2 === 0 ? ['ours', 'bare'] : ['bare', 'ours']) {
+      const body = side === 'ours' ? ours : bare;
+      const began = performance.now();
+      for (let index = start; index < end; index++) await body(index);
+      const ms = performance.now() - began;
+      if (side === 'ours') oursMs += ms;
+      else bareMs += ms;
+    }
+  }
+  return { ours: (count / oursMs) * 1000, bare: (count / bareMs) * 1000 };
+}
+
 /** Median and 99th percentile of `count` timed runs of `body`, in microseconds. */
 export async function latency(count: number, body: () => unknown): Promise<{ median: number; p99: number }> {
   const samples: number[] = [];

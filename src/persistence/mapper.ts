@@ -1,21 +1,22 @@
-import { freeze } from 'immer';
-import {
-  CLASS_VERSION_KEY,
-  classVersionOf,
-  DomainEvent,
-  EventClass,
-  resolveTopic,
-  Snapshot,
-  StateObject,
-  topicOf,
-  TopicError,
-  upcast,
-} from '../domain';
+import { freeze, immerable, isDraft } from 'immer';
+// From the modules that define them, not '../domain': a re-exported binding is a getter, and these
+// are called for every event.
+import { topicOf } from '../domain/aggregate';
+import { TopicError } from '../domain/errors';
+import type { DomainEvent, EventClass } from '../domain/events';
+import { Snapshot } from '../domain/snapshot';
+import { resolveTopic } from '../domain/topics';
+import { CLASS_VERSION_KEY, classVersionOf, StateObject, upcast } from '../domain/upcasting';
 import { AesGcmCipher } from './cipher';
 import { ZlibCompressor } from './compressor';
 import { DataError } from './errors';
 import type { StoredEvent } from './records';
 import { JSONTranscoder, Transcoder } from './transcoder';
+
+// immer's exports, read once (a module's exports can be getters).
+const immerFreeze = freeze;
+const isImmerDraft = isDraft;
+const IMMERABLE: symbol = immerable;
 
 export interface MapperOptions {
   transcoder?: Transcoder;
@@ -25,7 +26,8 @@ export interface MapperOptions {
 
 /**
  * Domain event ⇄ stored event. The state is the event's own fields (without the originator id and
- * version, which the stored event holds), transcoded, then compressed, then encrypted.
+ * version, which the stored event holds), transcoded, then compressed, then encrypted. The
+ * timestamp, a Date in every event, is written as its ISO string and made a Date again on read.
  */
 export class Mapper {
   readonly transcoder: Transcoder;
@@ -42,6 +44,12 @@ export class Mapper {
     const cls = event.constructor as EventClass;
     const topic = topicOf(cls);
     const { originatorId, originatorVersion, ...state } = event as DomainEvent & StateObject;
+    // Every event's timestamp is a Date: it is written as its ISO string (restored on read), so
+    // that the state of most events is plain JSON, which is read without walking it.
+    const timestamp = state.timestamp;
+    if (timestamp instanceof Date && !Number.isNaN(timestamp.getTime())) {
+      (state as StateObject).timestamp = timestamp.toISOString();
+    }
     const version = classVersionOf(cls as EventClass & { name: string });
     if (version > 1) state[CLASS_VERSION_KEY] = version;
     let bytes: Uint8Array = this.transcoder.encode(state);
@@ -61,6 +69,8 @@ export class Mapper {
       if (state === null || typeof state !== 'object' || Array.isArray(state)) {
         throw new DataError('state is not an object');
       }
+      // Written as an ISO string (older states hold a tagged Date, which the transcoder restores).
+      if (typeof state.timestamp === 'string') state.timestamp = new Date(state.timestamp);
       // A snapshot's inner state is upcast by the aggregate class when the snapshot is used.
       if (cls !== Snapshot) state = upcast(cls, state);
     } catch (error) {
@@ -71,9 +81,44 @@ export class Mapper {
       );
     }
     const event = Object.create(cls.prototype) as E;
+    const fields = event as unknown as { originatorId: string; originatorVersion: number };
+    // The originator's fields first, as in events that are made (so both have one shape), and again
+    // after the state, so that nothing in the state overrides them.
+    fields.originatorId = stored.originatorId;
+    fields.originatorVersion = stored.originatorVersion;
     Object.assign(event, state);
-    Object.assign(event, { originatorId: stored.originatorId, originatorVersion: stored.originatorVersion });
+    fields.originatorId = stored.originatorId;
+    fields.originatorVersion = stored.originatorVersion;
     // A snapshot's state becomes a live aggregate's state, so it is frozen at the top only.
-    return cls === Snapshot ? Object.freeze(event) : freeze(event, true);
+    if (cls === Snapshot) return Object.freeze(event);
+    // immer's freeze(event, true), which events get when they are made: the event (a new object
+    // of an immerable class) is frozen, then each of its values deeply.
+    Object.freeze(event);
+    for (const key of Object.keys(event)) deepFreeze((event as Record<string, unknown>)[key]);
+    return event;
   }
+}
+
+/** Whether a Date was made draftable for immer (by `immerable` on it or on Date): never, in practice. */
+function isMarkedImmerable(date: Date): boolean {
+  const marked = (target: unknown) => Boolean((target as Record<symbol, unknown>)[IMMERABLE]);
+  return marked(date) || marked(Date);
+}
+
+/**
+ * immer's `freeze(value, true)`, with the values JSON is made of done here: plain objects and
+ * arrays are frozen and walked; anything else (Map, Set, Date, class instances, drafts) is handed
+ * to immer, which decides, as it always did, whether and how to freeze it.
+ */
+function deepFreeze(value: unknown): void {
+  if (value === null || typeof value !== 'object' || Object.isFrozen(value)) return;
+  // immer leaves a Date as it is (it is not draftable), as every event's timestamp.
+  if (value instanceof Date && !isMarkedImmerable(value)) return;
+  const proto = Object.getPrototypeOf(value);
+  if ((proto !== Object.prototype && proto !== Array.prototype && proto !== null) || isImmerDraft(value)) {
+    immerFreeze(value, true);
+    return;
+  }
+  Object.freeze(value);
+  for (const key of Object.keys(value)) deepFreeze((value as Record<string, unknown>)[key]);
 }

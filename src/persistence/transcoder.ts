@@ -18,6 +18,45 @@ export interface Transcoder {
 const TYPE_KEY = '$type';
 const VALUE_KEY = 'v';
 const BUILT_IN = new Set(['Date', 'BigInt', 'Map', 'Set', 'Bytes', 'Number', 'Undefined', 'Object']);
+/** Deeper than this, encode leaves the check to the replacer path (which also reports cycles). */
+const MAX_PLAIN_DEPTH = 64;
+
+/**
+ * Whether JSON.stringify alone writes `value` exactly as the replacer path would: strings,
+ * booleans, null, finite numbers, and arrays and plain objects of those (undefined only as an
+ * object's property, which both omit; no `$type` key, which must be escaped).
+ */
+function isPlainJSON(value: unknown, depth: number): boolean {
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return true;
+    case 'number':
+      return Number.isFinite(value);
+    case 'object':
+      break;
+    default:
+      return false;
+  }
+  if (value === null) return true;
+  if (depth >= MAX_PLAIN_DEPTH) return false;
+  if (Array.isArray(value)) {
+    for (let index = 0; index < value.length; index++) {
+      if (!isPlainJSON(value[index], depth + 1)) return false;
+    }
+    return true;
+  }
+  const proto = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null) return false;
+  const object = value as Record<string, unknown>;
+  for (const key in object) {
+    if (!Object.prototype.hasOwnProperty.call(object, key)) return false;
+    if (key === TYPE_KEY) return false;
+    const item = object[key];
+    if (item !== undefined && !isPlainJSON(item, depth + 1)) return false;
+  }
+  return true;
+}
 
 /**
  * JSON with tagged values for what JSON cannot say: Date, bigint, Map, Set, bytes, non-finite
@@ -28,7 +67,6 @@ export class JSONTranscoder implements Transcoder {
   readonly #byName = new Map<string, Transcoding<any, any>>();
   readonly #byType = new Map<Function, Transcoding<any, any>>();
   readonly #replacer: (this: unknown, key: string, value: unknown) => unknown;
-  readonly #reviver: (key: string, value: unknown) => unknown;
 
   constructor(transcodings: readonly Transcoding<any, any>[] = []) {
     for (const transcoding of transcodings) this.register(transcoding);
@@ -36,7 +74,6 @@ export class JSONTranscoder implements Transcoder {
     this.#replacer = function (this: unknown, key: string): unknown {
       return self.#replace((this as Record<string, unknown>)[key], Array.isArray(this));
     };
-    this.#reviver = (_key, value) => this.#revive(value);
   }
 
   register(transcoding: Transcoding<any, any>): void {
@@ -52,18 +89,52 @@ export class JSONTranscoder implements Transcoder {
   }
 
   encode(value: unknown): Buffer {
-    return Buffer.from(JSON.stringify(value, this.#replacer), 'utf8');
+    // Plain JSON data (the common case) is written by JSON.stringify's own fast path; anything
+    // else goes through the replacer, which tags what JSON cannot say. Both write the same text
+    // for plain data.
+    const text = isPlainJSON(value, 0) ? JSON.stringify(value) : JSON.stringify(value, this.#replacer);
+    return Buffer.from(text, 'utf8');
   }
 
   decode(bytes: Uint8Array): unknown {
-    const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
+    // Buffer#toString() without arguments is its fastest UTF-8 path.
+    const buffer = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const text = buffer.toString();
     try {
       // Only walk the parsed tree when something in it is tagged.
-      return text.includes('"$type"') ? JSON.parse(text, this.#reviver) : JSON.parse(text);
+      return text.includes('"$type"') ? this.#reviveTree(JSON.parse(text)) : JSON.parse(text);
     } catch (error) {
       if (error instanceof DataError) throw error;
       throw new DataError(`stored state is not valid JSON: ${(error as Error).message}`);
     }
+  }
+
+  /**
+   * What `JSON.parse(text, reviver)` with #revive would return, walking only objects and arrays
+   * (bottom-up, as JSON.parse calls a reviver) instead of calling a function for every value.
+   */
+  #reviveTree(value: unknown): unknown {
+    if (value === null || typeof value !== 'object') return value;
+    if (Array.isArray(value)) {
+      for (let index = 0; index < value.length; index++) {
+        const item = value[index];
+        if (item === null || typeof item !== 'object') continue;
+        const revived = this.#reviveTree(item);
+        if (revived === undefined) delete value[index];
+        else if (revived !== item) value[index] = revived;
+      }
+      return value;
+    }
+    const object = value as Record<string, unknown>;
+    for (const key of Object.keys(object)) {
+      const item = object[key];
+      if (item === null || typeof item !== 'object') continue;
+      const revived = this.#reviveTree(item);
+      if (revived === undefined) delete object[key];
+      // Defined, not assigned: a key such as "__proto__" is an own property of parsed JSON.
+      else if (revived !== item) Object.defineProperty(object, key, { value: revived, writable: true, enumerable: true, configurable: true });
+    }
+    return this.#revive(object);
   }
 
   // `raw` is the value before JSON.stringify called its toJSON (so a Date is still a Date).

@@ -27,28 +27,45 @@ function lowerBound<T>(items: readonly T[], key: number, keyOf: (item: T) => num
   return low;
 }
 
+/** Index of the first element >= `key` in an ascending array of numbers. */
+function lowerBoundNumber(items: readonly number[], key: number): number {
+  let low = 0;
+  let high = items.length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if (items[middle] < key) low = middle + 1;
+    else high = middle;
+  }
+  return low;
+}
+
 const versionOf = (event: StoredEvent): number => event.originatorVersion;
+
+/** An aggregate's only event, kept without a list (a list of events has no originatorId). */
+const isOne = (stored: StoredEvent | StoredEvent[]): stored is StoredEvent =>
+  typeof (stored as Partial<StoredEvent>).originatorId === 'string';
 
 const conflict = (event: StoredEvent) =>
   new RecordConflictError(`version ${event.originatorVersion} of aggregate ${event.originatorId} is already recorded`);
-const idOf = (notification: Notification): number => notification.id;
 
 /**
  * Events of aggregates held in memory. Every method does its work synchronously inside the
  * returned promise, so one call is atomic with respect to every other.
  */
 export class MemoryAggregateRecorder implements AggregateRecorder {
-  protected readonly eventsByOriginator = new Map<string, StoredEvent[]>();
+  /** Each aggregate's events in version order. */
+  protected readonly eventsByOriginator = new Map<string, StoredEvent | StoredEvent[]>();
 
-  async insertEvents(events: readonly StoredEvent[], options: InsertEventsOptions = {}): Promise<number[]> {
-    this.checkInsert(events, options);
+  async insertEvents(events: readonly StoredEvent[], _options?: InsertEventsOptions): Promise<number[]> {
+    checkStoredEvents(events);
     this.store(events);
     return [];
   }
 
   async selectEvents(originatorId: string, options: SelectEventsOptions = {}): Promise<StoredEvent[]> {
-    const events = this.eventsByOriginator.get(originatorId);
-    if (events === undefined) return [];
+    const stored = this.eventsByOriginator.get(originatorId);
+    if (stored === undefined) return [];
+    const events = isOne(stored) ? [stored] : stored;
     const from = options.gt === undefined ? 0 : lowerBound(events, options.gt + 1, versionOf);
     const to = options.lte === undefined ? events.length : lowerBound(events, options.lte + 1, versionOf);
     if (from >= to) return [];
@@ -59,79 +76,117 @@ export class MemoryAggregateRecorder implements AggregateRecorder {
 
   async close(): Promise<void> {}
 
-  /** Throws, before anything is written, if any event's version is taken (also within the batch). */
-  protected checkInsert(events: readonly StoredEvent[], _options: InsertEventsOptions): void {
-    checkStoredEvents(events);
-    if (events.length === 1) {
-      if (this.isTaken(events[0])) throw conflict(events[0]);
-      return;
-    }
-    const batch = new Map<string, Set<number>>();
-    for (const event of events) {
-      let versions = batch.get(event.originatorId);
-      if (versions === undefined) {
-        versions = new Set();
-        batch.set(event.originatorId, versions);
-      }
-      if (versions.has(event.originatorVersion) || this.isTaken(event)) throw conflict(event);
-      versions.add(event.originatorVersion);
-    }
-  }
-
-  private isTaken(event: StoredEvent): boolean {
-    const existing = this.eventsByOriginator.get(event.originatorId);
-    if (existing === undefined || existing.length === 0) return false;
-    if (existing[existing.length - 1].originatorVersion < event.originatorVersion) return false;
-    return existing[lowerBound(existing, event.originatorVersion, versionOf)]?.originatorVersion === event.originatorVersion;
-  }
-
+  /**
+   * Adds each event to its aggregate's events, or, when any version is taken (also by an earlier
+   * event of the same batch), throws RecordConflictError and leaves everything as it was. The
+   * events must have been checked (checkStoredEvents).
+   */
   protected store(events: readonly StoredEvent[]): void {
-    for (const event of events) {
-      let existing = this.eventsByOriginator.get(event.originatorId);
-      if (existing === undefined) {
-        existing = [];
-        this.eventsByOriginator.set(event.originatorId, existing);
+    const count = events.length;
+    for (let index = 0; index < count; index++) {
+      const event = events[index];
+      if (!this.add(event)) {
+        this.remove(events, index);
+        throw conflict(event);
       }
-      if (existing.length === 0 || existing[existing.length - 1].originatorVersion < event.originatorVersion) {
-        existing.push(event);
-      } else {
-        existing.splice(lowerBound(existing, event.originatorVersion, versionOf), 0, event);
+    }
+  }
+
+  /** Adds one event to its aggregate's events; false (and nothing added) when its version is taken. */
+  private add(event: StoredEvent): boolean {
+    const existing = this.eventsByOriginator.get(event.originatorId);
+    if (existing === undefined) {
+      this.eventsByOriginator.set(event.originatorId, event);
+      return true;
+    }
+    const version = event.originatorVersion;
+    if (isOne(existing)) {
+      if (existing.originatorVersion === version) return false;
+      this.eventsByOriginator.set(event.originatorId, existing.originatorVersion < version ? [existing, event] : [event, existing]);
+      return true;
+    }
+    const length = existing.length;
+    if (length === 0 || existing[length - 1].originatorVersion < version) {
+      existing.push(event);
+      return true;
+    }
+    const at = lowerBound(existing, version, versionOf);
+    if (existing[at].originatorVersion === version) return false;
+    existing.splice(at, 0, event);
+    return true;
+  }
+
+  /** Takes out again the events of a batch that store() added. */
+  protected unstore(events: readonly StoredEvent[]): void {
+    this.remove(events, events.length);
+  }
+
+  /** Takes out again the first `count` events of a batch that store() added (newest first). */
+  private remove(events: readonly StoredEvent[], count: number): void {
+    for (let index = count - 1; index >= 0; index--) {
+      const event = events[index];
+      const existing = this.eventsByOriginator.get(event.originatorId)!;
+      if (isOne(existing)) {
+        this.eventsByOriginator.delete(event.originatorId);
+        continue;
       }
+      existing.splice(existing.lastIndexOf(event), 1);
+      if (existing.length === 0) this.eventsByOriginator.delete(event.originatorId);
     }
   }
 }
 
-/** Adds the notification log: one array in id order, and one per pipeline. */
+/**
+ * Adds the notification log. Notification id n is the n-th event recorded: the log is kept as the
+ * recorded events and their pipeline ids by position, with the ids of each pipeline's notifications
+ * in a list of its own; notifications are made when they are read.
+ */
 export class MemoryApplicationRecorder extends MemoryAggregateRecorder implements ApplicationRecorder {
-  protected readonly notifications: Notification[] = [];
-  protected readonly notificationsByPipeline = new Map<number, Notification[]>();
+  /** The event of notification id n is at n - 1. */
+  protected readonly logEvents: StoredEvent[] = [];
+  /** The pipeline id of notification id n is at n - 1. */
+  protected readonly logPipelineIds: number[] = [];
+  /** The ids of each pipeline's notifications, ascending. */
+  protected readonly idsByPipeline = new Map<number, number[]>();
 
-  override async insertEvents(events: readonly StoredEvent[], options: InsertEventsOptions = {}): Promise<number[]> {
-    this.checkInsert(events, options);
-    return this.storeWithNotifications(events, checkPipelineId(options.pipelineId));
+  override async insertEvents(events: readonly StoredEvent[], options?: InsertEventsOptions): Promise<number[]> {
+    checkStoredEvents(events);
+    const pipelineId = this.pipelineIdOf(events, options);
+    this.store(events);
+    return this.log(events, pipelineId);
   }
 
-  protected storeWithNotifications(events: readonly StoredEvent[], pipelineId: number): number[] {
-    this.store(events);
-    let pipeline = this.notificationsByPipeline.get(pipelineId);
-    if (pipeline === undefined) {
-      pipeline = [];
-      this.notificationsByPipeline.set(pipelineId, pipeline);
+  /**
+   * The checked pipeline id of a write. A write with a bad pipeline id whose events also conflict
+   * raises RecordConflictError, as it always has here: the conflict is looked for first.
+   */
+  protected pipelineIdOf(events: readonly StoredEvent[], options: InsertEventsOptions | undefined): number {
+    const pipelineId = options?.pipelineId;
+    if (pipelineId === undefined) return 0;
+    if (pipelineId === 0) return pipelineId;
+    try {
+      return checkPipelineId(pipelineId);
+    } catch (error) {
+      this.store(events); // throws RecordConflictError, having kept nothing, if any version is taken
+      this.unstore(events);
+      throw error;
     }
-    const ids = new Array<number>(events.length);
-    for (let index = 0; index < events.length; index++) {
-      const event = events[index];
-      const notification: Notification = {
-        id: this.notifications.length + 1,
-        originatorId: event.originatorId,
-        originatorVersion: event.originatorVersion,
-        topic: event.topic,
-        state: event.state,
-        pipelineId,
-      };
-      this.notifications.push(notification);
-      pipeline.push(notification);
-      ids[index] = notification.id;
+  }
+
+  /** Gives the (stored) events the next notification ids; returns them. */
+  protected log(events: readonly StoredEvent[], pipelineId: number): number[] {
+    let pipelineIds = this.idsByPipeline.get(pipelineId);
+    if (pipelineIds === undefined) {
+      pipelineIds = [];
+      this.idsByPipeline.set(pipelineId, pipelineIds);
+    }
+    const count = events.length;
+    const ids = new Array<number>(count);
+    for (let index = 0; index < count; index++) {
+      const id = this.logEvents.push(events[index]);
+      this.logPipelineIds.push(pipelineId);
+      pipelineIds.push(id);
+      ids[index] = id;
     }
     return ids;
   }
@@ -142,23 +197,42 @@ export class MemoryApplicationRecorder extends MemoryAggregateRecorder implement
     options: SelectNotificationsOptions = {},
   ): Promise<Notification[]> {
     checkSelectNotifications(start, limit, options);
-    const source =
-      options.pipelineId === undefined ? this.notifications : this.notificationsByPipeline.get(options.pipelineId) ?? [];
     const first = options.inclusiveOfStart === false ? start + 1 : start;
-    const stop = options.stop ?? Infinity;
+    const stop = Math.min(options.stop ?? Infinity, this.logEvents.length);
     const topics = options.topics && options.topics.length > 0 ? new Set(options.topics) : undefined;
     const selected: Notification[] = [];
-    for (let index = lowerBound(source, first, idOf); index < source.length && selected.length < limit; index++) {
-      const notification = source[index];
-      if (notification.id > stop) break;
-      if (topics === undefined || topics.has(notification.topic)) selected.push(notification);
+    if (options.pipelineId === undefined) {
+      for (let id = Math.max(first, 1); id <= stop && selected.length < limit; id++) {
+        const event = this.logEvents[id - 1];
+        if (topics === undefined || topics.has(event.topic)) selected.push(this.notification(id));
+      }
+      return selected;
+    }
+    const ids = this.idsByPipeline.get(options.pipelineId) ?? [];
+    for (let index = lowerBoundNumber(ids, first); index < ids.length && selected.length < limit; index++) {
+      const id = ids[index];
+      if (id > stop) break;
+      if (topics === undefined || topics.has(this.logEvents[id - 1].topic)) selected.push(this.notification(id));
     }
     return selected;
   }
 
   async maxNotificationId(pipelineId?: number): Promise<number> {
-    const source = pipelineId === undefined ? this.notifications : this.notificationsByPipeline.get(checkPipelineId(pipelineId));
-    return source === undefined || source.length === 0 ? 0 : source[source.length - 1].id;
+    if (pipelineId === undefined) return this.logEvents.length;
+    const ids = this.idsByPipeline.get(checkPipelineId(pipelineId));
+    return ids === undefined || ids.length === 0 ? 0 : ids[ids.length - 1];
+  }
+
+  private notification(id: number): Notification {
+    const event = this.logEvents[id - 1];
+    return {
+      id,
+      originatorId: event.originatorId,
+      originatorVersion: event.originatorVersion,
+      topic: event.topic,
+      state: event.state,
+      pipelineId: this.logPipelineIds[id - 1],
+    };
   }
 }
 
@@ -166,8 +240,8 @@ export class MemoryApplicationRecorder extends MemoryAggregateRecorder implement
 export class MemoryProcessRecorder extends MemoryApplicationRecorder implements ProcessRecorder {
   protected readonly positions = new Map<string, number>();
 
-  override async insertEvents(events: readonly StoredEvent[], options: InsertEventsOptions = {}): Promise<number[]> {
-    const tracking = options.tracking;
+  override async insertEvents(events: readonly StoredEvent[], options?: InsertEventsOptions): Promise<number[]> {
+    const tracking = options?.tracking;
     let key: string | undefined;
     if (tracking !== undefined) {
       // Tracking first, as every recorder checks it: a write that conflicts on both raises
@@ -177,8 +251,10 @@ export class MemoryProcessRecorder extends MemoryApplicationRecorder implements 
       const current = this.positions.get(key) ?? 0;
       if (current !== tracking.previousNotificationId) throw trackingConflict(tracking, current);
     }
-    this.checkInsert(events, options);
-    const ids = this.storeWithNotifications(events, checkPipelineId(options.pipelineId));
+    checkStoredEvents(events);
+    const pipelineId = this.pipelineIdOf(events, options);
+    this.store(events);
+    const ids = this.log(events, pipelineId);
     if (key !== undefined) this.positions.set(key, tracking!.notificationId);
     return ids;
   }

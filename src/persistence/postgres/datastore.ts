@@ -1,4 +1,14 @@
-import { Pool, type PoolClient, type PoolConfig, type QueryResultRow } from 'pg';
+import {
+  Pool,
+  types,
+  type CustomTypesConfig,
+  type PoolClient,
+  type PoolConfig,
+  type QueryArrayConfig,
+  type QueryConfig,
+  type QueryResult,
+  type QueryResultRow,
+} from 'pg';
 import { OperationalError } from '../errors';
 import { isConnectionError, toPersistenceError } from './errors';
 import type { ResolvedPostgresOptions } from './options';
@@ -59,13 +69,16 @@ export class PostgresDatastore {
 
   /** One statement on a pooled connection (autocommit). */
   async query<R extends QueryResultRow>(operation: string, sql: string, values?: unknown[]): Promise<R[]> {
-    this.checkOpen(operation);
-    try {
-      const result = await this.pool.query<R>(sql, values);
-      return result.rows;
-    } catch (error) {
-      throw toPersistenceError(error, { operation });
-    }
+    return (await this.statement<R>(operation, { text: sql, values })).rows;
+  }
+
+  /**
+   * One statement on a pooled connection (autocommit), its rows as arrays of the selected columns'
+   * values (node-postgres then makes no object per row), with BIGINTs as numbers: ids and versions
+   * stay below 2^53.
+   */
+  async queryArrays(operation: string, sql: string, values?: unknown[]): Promise<unknown[][]> {
+    return (await this.statement<unknown[]>(operation, { text: sql, values, rowMode: 'array', types: ARRAY_TYPES })).rows;
   }
 
   /**
@@ -106,6 +119,30 @@ export class PostgresDatastore {
     }
   }
 
+  /**
+   * Runs one statement on a pooled client. Unlike pool.query, which drops the connection after any
+   * error, the client goes back to the pool after an error of the statement (a version conflict, a
+   * bad value): only a broken connection is discarded.
+   */
+  private async statement<R extends QueryResultRow>(operation: string, config: QueryConfig | QueryArrayConfig): Promise<QueryResult<R>> {
+    this.checkOpen(operation);
+    let client: PoolClient;
+    try {
+      client = await this.pool.connect();
+    } catch (error) {
+      throw toPersistenceError(error, { operation });
+    }
+    let discard: Error | undefined;
+    try {
+      return (await client.query(config as QueryConfig)) as QueryResult<R>;
+    } catch (error) {
+      if (isConnectionError(error)) discard = error instanceof Error ? error : new Error(String(error));
+      throw toPersistenceError(error, { operation });
+    } finally {
+      client.release(discard);
+    }
+  }
+
   /** Ends the pool (idempotent); waits for checked-out clients to be released. */
   close(): Promise<void> {
     if (this.closing === undefined) {
@@ -120,6 +157,14 @@ export class PostgresDatastore {
     }
   }
 }
+
+const INT8_OID = 20;
+
+/** node-postgres' parsers, but BIGINT (a decimal string by default) as a number. */
+const ARRAY_TYPES: CustomTypesConfig = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+    oid === INT8_OID && format !== 'binary' ? Number : types.getTypeParser(oid, format)) as CustomTypesConfig['getTypeParser'],
+};
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));

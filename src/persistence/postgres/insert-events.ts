@@ -1,4 +1,5 @@
 import type { PoolClient } from 'pg';
+import type { PostgresDatastore } from './datastore';
 import type { StoredEvent } from '../records';
 import { toBuffer, toNumber } from './rows';
 import type { Relation } from './tables';
@@ -13,9 +14,27 @@ function columns(events: readonly StoredEvent[]): unknown[] {
   ];
 }
 
-/** Inserts events into an aggregate-only table (snapshots and the like): no ids. */
-export async function insertAggregateEvents(client: PoolClient, table: Relation, events: readonly StoredEvent[]): Promise<void> {
-  await client.query(
+/**
+ * Inserts events into an aggregate-only table (snapshots and the like), no ids, in one statement
+ * (atomic on its own, so one round trip): VALUES for one event, else from unnest.
+ */
+export async function insertAggregateEvents(
+  datastore: PostgresDatastore,
+  operation: string,
+  table: Relation,
+  events: readonly StoredEvent[],
+): Promise<void> {
+  if (events.length === 1) {
+    const [event] = events;
+    await datastore.query(
+      operation,
+      `INSERT INTO ${table.sql} (originator_id, originator_version, topic, state) VALUES ($1, $2::bigint, $3, $4::bytea)`,
+      [event.originatorId, event.originatorVersion, event.topic, toBuffer(event.state)],
+    );
+    return;
+  }
+  await datastore.query(
+    operation,
     `INSERT INTO ${table.sql} (originator_id, originator_version, topic, state)
      SELECT u.originator_id, u.originator_version, u.topic, u.state
      FROM unnest($1::text[], $2::bigint[], $3::text[], $4::bytea[])

@@ -58,6 +58,8 @@ function checkBatch(events: readonly StoredEvent[]): void {
  */
 export class PostgresAggregateRecorder implements AggregateRecorder {
   private retired = false;
+  /** Set once this recorder's tables are known to exist (so later calls skip the check). */
+  private tablesExist = false;
 
   constructor(
     protected readonly datastore: PostgresDatastore,
@@ -67,9 +69,17 @@ export class PostgresAggregateRecorder implements AggregateRecorder {
 
   /** Creates this recorder's tables (and schema) if missing; done once per factory, on first use. */
   createTables(): Promise<void> {
+    if (this.tablesExist) return Promise.resolve();
     const definitions = this.tableDefinitions();
     const key = definitions.map((d) => `${d.schema}.${d.objects[0]}`).join(',');
-    return this.datastore.once(key, () => createTables(this.datastore, definitions));
+    const created = this.datastore.once(key, () => createTables(this.datastore, definitions));
+    created.then(
+      () => {
+        this.tablesExist = true;
+      },
+      () => undefined,
+    );
+    return created;
   }
 
   async insertEvents(events: readonly StoredEvent[], options: InsertEventsOptions = {}): Promise<number[]> {
@@ -78,9 +88,7 @@ export class PostgresAggregateRecorder implements AggregateRecorder {
     pipelineIdOf(options.pipelineId);
     if (events.length === 0) return [];
     await this.createTables();
-    await this.datastore.transaction(this.operation('insertEvents'), (client) =>
-      insertAggregateEvents(client, this.table, events),
-    );
+    await insertAggregateEvents(this.datastore, this.operation('insertEvents'), this.table, events);
     return [];
   }
 

@@ -2,7 +2,7 @@ import { DataError } from '../errors';
 import type { StoredEvent } from '../records';
 import type { SelectEventsOptions } from '../recorders';
 import type { PostgresDatastore } from './datastore';
-import { toStoredEvent, type EventRow } from './rows';
+import { EVENT_COLUMNS, toStoredEvents } from './rows';
 import type { Relation } from './tables';
 
 function checkSelectEvents(originatorId: string, options: SelectEventsOptions): void {
@@ -24,7 +24,7 @@ export async function selectEvents(
 ): Promise<StoredEvent[]> {
   checkSelectEvents(originatorId, options);
   const values: unknown[] = [originatorId];
-  let sql = `SELECT originator_id, originator_version, topic, state FROM ${table.sql} WHERE originator_id = $1`;
+  let sql = `SELECT ${EVENT_COLUMNS} FROM ${table.sql} WHERE originator_id = $1`;
   if (options.gt !== undefined) {
     values.push(options.gt);
     sql += ` AND originator_version > $${values.length}::bigint`;
@@ -38,6 +38,5 @@ export async function selectEvents(
     values.push(options.limit);
     sql += ` LIMIT $${values.length}::bigint`;
   }
-  const rows = await datastore.query<EventRow>(`selectEvents on ${table.schema}.${table.name}`, sql, values);
-  return rows.map(toStoredEvent);
+  return toStoredEvents(await datastore.queryArrays(`selectEvents on ${table.schema}.${table.name}`, sql, values));
 }

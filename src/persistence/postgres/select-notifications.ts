@@ -1,9 +1,9 @@
 import type { Notification } from '../records';
 import type { SelectNotificationsOptions } from '../recorders';
 import type { PostgresDatastore } from './datastore';
-import { toNotification, type NotificationRow } from './rows';
+import { NOTIFICATION_COLUMNS, toNotifications } from './rows';
 import type { Relation } from './tables';
-import { HORIZON, readBelowWatermark } from './watermark';
+import { readBelowWatermark } from './watermark';
 
 /** Numbered parameters for a statement built piece by piece. */
 class Parameters {
@@ -13,8 +13,6 @@ class Parameters {
     return `$${this.values.length}::${type}`;
   }
 }
-
-const COLUMNS = 'e.id, e.txid::text AS txid, e.pipeline_id, e.originator_id, e.originator_version, e.topic, e.state';
 
 function topicsOf(options: SelectNotificationsOptions): readonly string[] | undefined {
   return options.topics !== undefined && options.topics.length > 0 ? options.topics : undefined;
@@ -38,17 +36,12 @@ export async function selectNotificationsById(
   if (options.pipelineId !== undefined) where.push(`e.pipeline_id = ${p.add(options.pipelineId, 'integer')}`);
   const topics = topicsOf(options);
   if (topics !== undefined) where.push(`e.topic = ANY(${p.add(topics, 'text[]')})`);
-  const rows = await datastore.query<NotificationRow>(
+  const rows = await datastore.queryArrays(
     `selectNotifications on ${table.schema}.${table.name}`,
-    `SELECT ${COLUMNS} FROM ${table.sql} e WHERE ${where.join(' AND ')} ORDER BY e.id LIMIT ${p.add(limit, 'bigint')}`,
+    `SELECT ${NOTIFICATION_COLUMNS} FROM ${table.sql} e WHERE ${where.join(' AND ')} ORDER BY e.id LIMIT ${p.add(limit, 'bigint')}`,
     p.values,
   );
-  return rows.map(toNotification);
-}
-
-interface WatermarkRow extends NotificationRow {
-  readonly horizon_xmin: string;
-  readonly head_txid: string | null;
+  return toNotifications(rows);
 }
 
 /**
@@ -64,6 +57,20 @@ interface WatermarkRow extends NotificationRow {
  *   (> start when not inclusive);
  * - `stop` likewise: (its txid, stop) when the row exists, else the last row in log order whose id
  *   is <= stop; rows after that position are not returned.
+ *
+ * Both are one row comparison, `(txid, id) > (T, start)` (>= when inclusive) and
+ * `(txid, id) <= (T, stop)`, with T the txid of the row whose id is start (stop) or, when there is
+ * none, of that first (last) row: no row has id start then, and no row of the log lies between
+ * (T, start) and that row, so the comparison selects the same rows. The page is then a range scan
+ * of the (txid, id) index (or of (pipeline_id, txid, id)), with no sort and no join.
+ *
+ * A follower reads from a notification it has seen, so the start row exists: the statement first
+ * tried finds T by the id index alone (the cheapest to plan and run) and reports whether the start
+ * row exists; only when it does not is the read made again with the statement that also looks for
+ * the first row after start (it would find nothing anyway, its position being NULL).
+ *
+ * One more row, whose id is null, carries the horizon, the txid of the newest committed row (which
+ * readBelowWatermark uses to decide whether to wait) and whether the start row exists.
  */
 export async function selectNotificationsByWatermark(
   datastore: PostgresDatastore,
@@ -72,59 +79,93 @@ export async function selectNotificationsByWatermark(
   limit: number,
   options: SelectNotificationsOptions,
 ): Promise<Notification[]> {
+  const operation = `selectNotifications on ${table.schema}.${table.name}`;
+  const lean = watermarkStatement(table, start, limit, options, false);
+  let general: { sql: string; values: unknown[] } | undefined;
+  const reading = await readBelowWatermark(datastore.options.watermarkWaitMs, async () => {
+    let rows = await datastore.queryArrays(operation, lean.sql, lean.values);
+    if (metaOf(rows)[9] === false) {
+      general ??= watermarkStatement(table, start, limit, options, true);
+      rows = await datastore.queryArrays(operation, general.sql, general.values);
+    }
+    const meta = metaOf(rows);
+    const page = inLogOrder(toNotifications(rows));
+    return { xmin: meta[7] as string, head: meta[8] as string | null, complete: page.length >= limit, page };
+  });
+  return reading.page;
+}
+
+/** The row whose id is null: [...NULLs, horizon, head txid, whether the start row exists]. */
+function metaOf(rows: readonly unknown[][]): readonly unknown[] {
+  return rows.find((row) => row[0] === null)!;
+}
+
+/**
+ * The statement of a watermark read (see selectNotificationsByWatermark). With `findStart`, T of
+ * `start` also falls back to the first row after it; without, it is only that of the row whose id
+ * is start.
+ */
+function watermarkStatement(
+  table: Relation,
+  start: number,
+  limit: number,
+  options: SelectNotificationsOptions,
+  findStart: boolean,
+): { sql: string; values: unknown[] } {
   const p = new Parameters();
-  const ctes = [`horizon AS MATERIALIZED (${HORIZON})`];
+  // pg_current_snapshot() is stable: one value in a statement, however often it is used.
+  const horizon = 'pg_snapshot_xmin(pg_current_snapshot())';
   const pipeline = options.pipelineId === undefined ? undefined : p.add(options.pipelineId, 'integer');
   const inPipeline = (alias: string): string => (pipeline === undefined ? '' : ` AND ${alias}.pipeline_id = ${pipeline}`);
-  const where = ['e.txid < (SELECT xmin FROM horizon)'];
+  const where = [`e.txid < ${horizon}`];
   if (pipeline !== undefined) where.push(`e.pipeline_id = ${pipeline}`);
-
-  const exclusive = options.inclusiveOfStart === false;
+  let startExists = 'NULL::boolean';
   if (start > 0) {
     const startId = p.add(start, 'bigint');
-    const skip = exclusive ? 1 : 0;
-    // (txid, id) > (t, start) is (txid, id) >= (t, start + 1): every bound below is inclusive.
-    ctes.push(`start_at AS MATERIALIZED (
-      SELECT s.txid, s.id + ${skip} AS id FROM ${table.sql} s WHERE s.id = ${startId}
-      UNION ALL
-      (SELECT f.txid, f.id FROM ${table.sql} f
-        WHERE NOT EXISTS (SELECT 1 FROM ${table.sql} x WHERE x.id = ${startId})
-          AND f.id >= ${startId} + ${skip} AND f.txid < (SELECT xmin FROM horizon)${inPipeline('f')}
-        ORDER BY f.txid, f.id LIMIT 1))`);
-    where.push('(e.txid, e.id) >= ((SELECT txid FROM start_at), (SELECT id FROM start_at))');
+    const own = `(SELECT s.txid FROM ${table.sql} s WHERE s.id = ${startId})`;
+    const txid = findStart
+      ? `COALESCE(${own},
+        (SELECT f.txid FROM ${table.sql} f WHERE f.id > ${startId} AND f.txid < ${horizon}${inPipeline('f')}
+          ORDER BY f.txid, f.id LIMIT 1))`
+      : own;
+    where.push(`(e.txid, e.id) ${options.inclusiveOfStart === false ? '>' : '>='} (${txid}, ${startId})`);
+    if (!findStart) startExists = `EXISTS (SELECT FROM ${table.sql} x WHERE x.id = ${startId})`;
   }
   if (options.stop !== undefined) {
     const stopId = p.add(options.stop, 'bigint');
-    ctes.push(`stop_at AS MATERIALIZED (
-      SELECT s.txid, s.id FROM ${table.sql} s WHERE s.id = ${stopId}
-      UNION ALL
-      (SELECT f.txid, f.id FROM ${table.sql} f
-        WHERE NOT EXISTS (SELECT 1 FROM ${table.sql} x WHERE x.id = ${stopId})
-          AND f.id <= ${stopId} AND f.txid < (SELECT xmin FROM horizon)${inPipeline('f')}
-        ORDER BY f.txid DESC, f.id DESC LIMIT 1))`);
-    where.push('(e.txid, e.id) <= ((SELECT txid FROM stop_at), (SELECT id FROM stop_at))');
+    const txid = `COALESCE(
+        (SELECT s.txid FROM ${table.sql} s WHERE s.id = ${stopId}),
+        (SELECT f.txid FROM ${table.sql} f WHERE f.id < ${stopId} AND f.txid < ${horizon}${inPipeline('f')}
+          ORDER BY f.txid DESC, f.id DESC LIMIT 1))`;
+    where.push(`(e.txid, e.id) <= (${txid}, ${stopId})`);
   }
   const topics = topicsOf(options);
   if (topics !== undefined) where.push(`e.topic = ANY(${p.add(topics, 'text[]')})`);
   const limitParam = p.add(limit, 'bigint');
+  const sql = `SELECT NULL::bigint, NULL::xid8, NULL::integer, NULL::text, NULL::bigint, NULL::text, NULL::bytea,
+      ${horizon}::text,
+      (SELECT h.txid FROM ${table.sql} h WHERE true${inPipeline('h')} ORDER BY h.txid DESC, h.id DESC LIMIT 1)::text,
+      ${startExists}
+    UNION ALL
+    (SELECT ${NOTIFICATION_COLUMNS}, NULL, NULL, NULL FROM ${table.sql} e
+      WHERE ${where.join(' AND ')} ORDER BY e.txid, e.id LIMIT ${limitParam})`;
+  return { sql, values: p.values };
+}
 
-  // One row even when the page is empty (LEFT JOIN LATERAL), carrying the horizon and the txid
-  // of the newest committed row, which readBelowWatermark uses to decide whether to wait.
-  const sql = `WITH ${ctes.join(',\n')}
-    SELECT (SELECT xmin FROM horizon)::text AS horizon_xmin,
-      (SELECT h.txid FROM ${table.sql} h WHERE true${inPipeline('h')} ORDER BY h.txid DESC, h.id DESC LIMIT 1)::text AS head_txid,
-      page.*
-    FROM (SELECT 1) AS one
-    LEFT JOIN LATERAL (
-      SELECT ${COLUMNS} FROM ${table.sql} e WHERE ${where.join(' AND ')} ORDER BY e.txid, e.id LIMIT ${limitParam}
-    ) AS page ON true
-    ORDER BY page.txid::xid8, page.id`;
+/** Compares two xid8 values given as decimal strings (without leading zeros). */
+function compareTxids(a: string, b: string): number {
+  return a.length !== b.length ? a.length - b.length : a < b ? -1 : a > b ? 1 : 0;
+}
 
-  const operation = `selectNotifications on ${table.schema}.${table.name}`;
-  const reading = await readBelowWatermark(datastore.options.watermarkWaitMs, async () => {
-    const rows = await datastore.query<WatermarkRow>(operation, sql, p.values);
-    const page = rows.filter((row) => row.id !== null);
-    return { xmin: rows[0].horizon_xmin, head: rows[0].head_txid, complete: page.length >= limit, page };
-  });
-  return reading.page.map(toNotification);
+/**
+ * The page in (txid, id) order. The statement's page is a range scan of the (txid, id) index in
+ * that order and a UNION ALL keeps it, but SQL does not promise the order of a union's rows: this
+ * checks it (a pass over the page) and sorts only if it ever were not.
+ */
+function inLogOrder(page: Notification[]): Notification[] {
+  for (let index = 1; index < page.length; index++) {
+    const order = compareTxids(page[index - 1].txid!, page[index].txid!) || page[index - 1].id - page[index].id;
+    if (order > 0) return page.sort((a, b) => compareTxids(a.txid!, b.txid!) || a.id - b.id);
+  }
+  return page;
 }

@@ -6,7 +6,7 @@ import type { AggregateRecorder, InsertEventsOptions, SelectEventsOptions } from
 import { checkStoredEvents } from '../validation';
 import type { SqliteConnection } from './connection';
 import { isUniqueViolation } from './errors';
-import { EventRow, toStoredEvent } from './rows';
+import { EVENT_COLUMNS, EventTuple, toStoredEvents } from './rows';
 import { createAggregateTable } from './schema';
 
 type Transaction<A extends unknown[], R> = Database.Transaction<(...args: A) => R>;
@@ -20,8 +20,14 @@ export class SqliteAggregateRecorder implements AggregateRecorder {
   /** Quoted name of the table the events are in. */
   protected readonly table: string;
   private readonly statements = new Map<string, Database.Statement>();
+  private readonly rawStatements = new Map<string, Database.Statement>();
+  private readonly pluckStatements = new Map<string, Database.Statement>();
+  /** `<action> on <table>`, for errors, made once per action. */
+  private readonly actions = new Map<string, string>();
   private writer?: Transaction<[readonly StoredEvent[], InsertEventsOptions], number[]>;
   private closed = false;
+  private readonly insertSql: string;
+  private readonly selectEventsSql: { readonly asc: string; readonly desc: string };
 
   /**
    * `table` comes from tableName(applicationName, purpose). The table is created if missing
@@ -34,6 +40,12 @@ export class SqliteAggregateRecorder implements AggregateRecorder {
   ) {
     this.table = quoteIdentifier(tableName);
     createTable(connection, tableName);
+    this.insertSql = `INSERT INTO ${this.table} (originator_id, originator_version, topic, state) VALUES (?, ?, ?, ?)`;
+    const select = (order: string) =>
+      `SELECT ${EVENT_COLUMNS} FROM ${this.table}
+       WHERE originator_id = ? AND originator_version > ? AND originator_version <= ?
+       ORDER BY originator_version ${order} LIMIT ?`;
+    this.selectEventsSql = { asc: select('ASC'), desc: select('DESC') };
   }
 
   async insertEvents(events: readonly StoredEvent[], options: InsertEventsOptions = {}): Promise<number[]> {
@@ -48,15 +60,10 @@ export class SqliteAggregateRecorder implements AggregateRecorder {
     const gt = options.gt ?? -1;
     const lte = options.lte ?? Number.MAX_SAFE_INTEGER;
     const limit = options.limit === undefined || !Number.isFinite(options.limit) ? -1 : Math.max(0, Math.floor(options.limit));
-    const order = options.desc ? 'DESC' : 'ASC';
-    return this.run('selectEvents', () => {
-      const rows = this.statement(
-        `SELECT originator_id, originator_version, topic, state FROM ${this.table}
-         WHERE originator_id = ? AND originator_version > ? AND originator_version <= ?
-         ORDER BY originator_version ${order} LIMIT ?`,
-      ).all(originatorId, gt, lte, limit) as EventRow[];
-      return rows.map(toStoredEvent);
-    });
+    const sql = options.desc ? this.selectEventsSql.desc : this.selectEventsSql.asc;
+    return this.run('selectEvents', () =>
+      toStoredEvents(this.rawStatement(sql).all(originatorId, gt, lte, limit) as EventTuple[]),
+    );
   }
 
   /** Further calls of this recorder reject; the connection stays open until its factory is closed. */
@@ -71,38 +78,32 @@ export class SqliteAggregateRecorder implements AggregateRecorder {
 
   /** Writes one call's records; runs inside the immediate transaction, so throwing rolls it all back. */
   protected write(events: readonly StoredEvent[], _options: InsertEventsOptions): number[] {
-    const insert = this.statement(
-      `INSERT INTO ${this.table} (originator_id, originator_version, topic, state) VALUES (?, ?, ?, ?)`,
-    );
-    for (const event of events) {
-      this.insertOne(event, () => insert.run(event.originatorId, event.originatorVersion, event.topic, event.state));
+    const insert = this.statement(this.insertSql);
+    let index = 0;
+    try {
+      for (; index < events.length; index++) {
+        const event = events[index];
+        insert.run(event.originatorId, event.originatorVersion, event.topic, event.state);
+      }
+    } catch (error) {
+      throw conflictOf(error, events[index]);
     }
     return [];
   }
 
-  /** Runs one event's INSERT, turning a taken version into RecordConflictError. */
-  protected insertOne<T>(event: StoredEvent, insert: () => T): T {
-    try {
-      return insert();
-    } catch (error) {
-      if (isUniqueViolation(error)) {
-        throw new RecordConflictError(
-          `version ${event.originatorVersion} of aggregate ${event.originatorId} is already recorded`,
-          { cause: error },
-        );
-      }
-      throw error;
-    }
-  }
-
   /** The prepared statement for `sql`, prepared once per recorder. */
   protected statement(sql: string): Database.Statement {
-    let statement = this.statements.get(sql);
-    if (statement === undefined) {
-      statement = this.connection.database('preparing a statement').prepare(sql);
-      this.statements.set(sql, statement);
-    }
-    return statement;
+    return this.prepared(this.statements, sql, 'rows');
+  }
+
+  /** The prepared statement for `sql` in raw mode: rows are arrays of the selected columns' values. */
+  protected rawStatement(sql: string): Database.Statement {
+    return this.prepared(this.rawStatements, sql, 'raw');
+  }
+
+  /** The prepared statement for `sql` in pluck mode: rows are the first selected column's values. */
+  protected pluckStatement(sql: string): Database.Statement {
+    return this.prepared(this.pluckStatements, sql, 'pluck');
   }
 
   /** Runs `work` on the open connection, with SQLite's errors translated. */
@@ -110,6 +111,33 @@ export class SqliteAggregateRecorder implements AggregateRecorder {
     if (this.closed) {
       throw new OperationalError(`the recorder of ${this.tableName} in SQLite database '${this.connection.file}' is closed (${action})`);
     }
-    return this.connection.run(`${action} on ${this.tableName}`, work);
+    let described = this.actions.get(action);
+    if (described === undefined) {
+      described = `${action} on ${this.tableName}`;
+      this.actions.set(action, described);
+    }
+    return this.connection.run(described, work);
   }
+
+  private prepared(cache: Map<string, Database.Statement>, sql: string, mode: 'rows' | 'raw' | 'pluck'): Database.Statement {
+    let statement = cache.get(sql);
+    if (statement === undefined) {
+      statement = this.connection.database('preparing a statement').prepare(sql);
+      if (mode === 'raw') statement.raw(true);
+      else if (mode === 'pluck') statement.pluck(true);
+      cache.set(sql, statement);
+    }
+    return statement;
+  }
+}
+
+/** The error of a failed INSERT of `event`: RecordConflictError when its version is taken. */
+export function conflictOf(error: unknown, event: StoredEvent): unknown {
+  if (isUniqueViolation(error)) {
+    return new RecordConflictError(
+      `version ${event.originatorVersion} of aggregate ${event.originatorId} is already recorded`,
+      { cause: error },
+    );
+  }
+  return error;
 }

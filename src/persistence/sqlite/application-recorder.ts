@@ -2,9 +2,9 @@ import { tableName } from '../names';
 import type { Notification, StoredEvent } from '../records';
 import type { ApplicationRecorder, InsertEventsOptions, SelectNotificationsOptions } from '../recorders';
 import { checkPipelineId, checkSelectNotifications } from '../validation';
-import { SqliteAggregateRecorder } from './aggregate-recorder';
+import { conflictOf, SqliteAggregateRecorder } from './aggregate-recorder';
 import type { SqliteConnection } from './connection';
-import { NotificationRow, toNotification } from './rows';
+import { NOTIFICATION_COLUMNS, NotificationTuple, toNotifications } from './rows';
 import { createEventsTable } from './schema';
 
 /**
@@ -13,8 +13,29 @@ import { createEventsTable } from './schema';
  * commit order and a reader following "id > last" misses nothing.
  */
 export class SqliteApplicationRecorder extends SqliteAggregateRecorder implements ApplicationRecorder {
+  private readonly sql: {
+    readonly insert: string;
+    /** selectNotifications, by [pipeline given][topics given]. */
+    readonly select: readonly [readonly [string, string], readonly [string, string]];
+    readonly maxId: string;
+    readonly maxIdOfPipeline: string;
+  };
+
   constructor(connection: SqliteConnection, applicationName: string) {
     super(connection, tableName(applicationName, 'events'), createEventsTable);
+    const select = (pipeline: boolean, topics: boolean) =>
+      `SELECT ${NOTIFICATION_COLUMNS} FROM ${this.table}
+       WHERE ${pipeline ? 'pipeline_id = ? AND ' : ''}id >= ? AND id <= ?${topics ? ' AND topic IN (SELECT value FROM json_each(?))' : ''}
+       ORDER BY id LIMIT ?`;
+    this.sql = {
+      insert: `INSERT INTO ${this.table} (originator_id, originator_version, topic, state, pipeline_id) VALUES (?, ?, ?, ?, ?)`,
+      select: [
+        [select(false, false), select(false, true)],
+        [select(true, false), select(true, true)],
+      ],
+      maxId: `SELECT COALESCE(MAX(id), 0) AS max_id FROM ${this.table}`,
+      maxIdOfPipeline: `SELECT COALESCE(MAX(id), 0) AS max_id FROM ${this.table} WHERE pipeline_id = ?`,
+    };
   }
 
   protected override checkInsert(events: readonly StoredEvent[], options: InsertEventsOptions): void {
@@ -24,16 +45,18 @@ export class SqliteApplicationRecorder extends SqliteAggregateRecorder implement
 
   protected override write(events: readonly StoredEvent[], options: InsertEventsOptions): number[] {
     const pipelineId = options.pipelineId ?? 0;
-    const insert = this.statement(
-      `INSERT INTO ${this.table} (originator_id, originator_version, topic, state, pipeline_id) VALUES (?, ?, ?, ?, ?)`,
-    );
-    return events.map((event) =>
-      Number(
-        this.insertOne(event, () =>
-          insert.run(event.originatorId, event.originatorVersion, event.topic, event.state, pipelineId),
-        ).lastInsertRowid,
-      ),
-    );
+    const insert = this.statement(this.sql.insert);
+    const ids = new Array<number>(events.length);
+    let index = 0;
+    try {
+      for (; index < events.length; index++) {
+        const event = events[index];
+        ids[index] = Number(insert.run(event.originatorId, event.originatorVersion, event.topic, event.state, pipelineId).lastInsertRowid);
+      }
+    } catch (error) {
+      throw conflictOf(error, events[index]);
+    }
+    return ids;
   }
 
   async selectNotifications(
@@ -46,51 +69,25 @@ export class SqliteApplicationRecorder extends SqliteAggregateRecorder implement
     const stop = options.stop ?? Number.MAX_SAFE_INTEGER;
     const topics = options.topics !== undefined && options.topics.length > 0 ? JSON.stringify(options.topics) : undefined;
     const { pipelineId } = options;
-    const columns = 'id, originator_id, originator_version, topic, state, pipeline_id';
-    const topicFilter = 'AND topic IN (SELECT value FROM json_each(?))';
     return this.run('selectNotifications', () => {
-      let rows: NotificationRow[];
+      const statement = this.rawStatement(this.sql.select[pipelineId === undefined ? 0 : 1][topics === undefined ? 0 : 1]);
+      let rows: NotificationTuple[];
       if (pipelineId === undefined) {
-        rows = (
-          topics === undefined
-            ? this.statement(`SELECT ${columns} FROM ${this.table} WHERE id >= ? AND id <= ? ORDER BY id LIMIT ?`).all(
-                first,
-                stop,
-                limit,
-              )
-            : this.statement(
-                `SELECT ${columns} FROM ${this.table} WHERE id >= ? AND id <= ? ${topicFilter} ORDER BY id LIMIT ?`,
-              ).all(first, stop, topics, limit)
-        ) as NotificationRow[];
+        rows = (topics === undefined ? statement.all(first, stop, limit) : statement.all(first, stop, topics, limit)) as NotificationTuple[];
       } else {
         rows = (
-          topics === undefined
-            ? this.statement(
-                `SELECT ${columns} FROM ${this.table} WHERE pipeline_id = ? AND id >= ? AND id <= ? ORDER BY id LIMIT ?`,
-              ).all(pipelineId, first, stop, limit)
-            : this.statement(
-                `SELECT ${columns} FROM ${this.table}
-                 WHERE pipeline_id = ? AND id >= ? AND id <= ? ${topicFilter} ORDER BY id LIMIT ?`,
-              ).all(pipelineId, first, stop, topics, limit)
-        ) as NotificationRow[];
+          topics === undefined ? statement.all(pipelineId, first, stop, limit) : statement.all(pipelineId, first, stop, topics, limit)
+        ) as NotificationTuple[];
       }
-      return rows.map(toNotification);
+      return toNotifications(rows);
     });
   }
 
   async maxNotificationId(pipelineId?: number): Promise<number> {
     if (pipelineId === undefined) {
-      return this.run('maxNotificationId', () => {
-        const row = this.statement(`SELECT COALESCE(MAX(id), 0) AS max_id FROM ${this.table}`).get() as { max_id: number };
-        return row.max_id;
-      });
+      return this.run('maxNotificationId', () => this.pluckStatement(this.sql.maxId).get() as number);
     }
     const pipeline = checkPipelineId(pipelineId);
-    return this.run('maxNotificationId', () => {
-      const row = this.statement(
-        `SELECT COALESCE(MAX(id), 0) AS max_id FROM ${this.table} WHERE pipeline_id = ?`,
-      ).get(pipeline) as { max_id: number };
-      return row.max_id;
-    });
+    return this.run('maxNotificationId', () => this.pluckStatement(this.sql.maxIdOfPipeline).get(pipeline) as number);
   }
 }

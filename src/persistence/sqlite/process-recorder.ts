@@ -14,13 +14,20 @@ import { createTrackingTable } from './schema';
  * the whole write is rolled back.
  */
 export class SqliteProcessRecorder extends SqliteApplicationRecorder implements ProcessRecorder {
-  private readonly trackingTable: string;
+  private readonly trackingSql: { readonly insert: string; readonly update: string; readonly position: string };
 
   constructor(connection: SqliteConnection, applicationName: string) {
     super(connection, applicationName);
     const name = tableName(applicationName, 'tracking');
     createTrackingTable(connection, name);
-    this.trackingTable = quoteIdentifier(name);
+    const table = quoteIdentifier(name);
+    this.trackingSql = {
+      insert: `INSERT INTO ${table} (application_name, pipeline_id, notification_id) VALUES (?, ?, ?)
+             ON CONFLICT (application_name, pipeline_id) DO NOTHING`,
+      update: `UPDATE ${table} SET notification_id = ?
+             WHERE application_name = ? AND pipeline_id = ? AND notification_id = ?`,
+      position: `SELECT notification_id FROM ${table} WHERE application_name = ? AND pipeline_id = ?`,
+    };
   }
 
   protected override checkInsert(events: readonly StoredEvent[], options: InsertEventsOptions): void {
@@ -51,21 +58,15 @@ export class SqliteProcessRecorder extends SqliteApplicationRecorder implements 
     const pipelineId = tracking.pipelineId ?? 0;
     const { changes } =
       tracking.previousNotificationId === 0
-        ? this.statement(
-            `INSERT INTO ${this.trackingTable} (application_name, pipeline_id, notification_id) VALUES (?, ?, ?)
-             ON CONFLICT (application_name, pipeline_id) DO NOTHING`,
-          ).run(tracking.applicationName, pipelineId, tracking.notificationId)
-        : this.statement(
-            `UPDATE ${this.trackingTable} SET notification_id = ?
-             WHERE application_name = ? AND pipeline_id = ? AND notification_id = ?`,
-          ).run(tracking.notificationId, tracking.applicationName, pipelineId, tracking.previousNotificationId);
+        ? this.statement(this.trackingSql.insert).run(tracking.applicationName, pipelineId, tracking.notificationId)
+        : this.statement(this.trackingSql.update).run(tracking.notificationId, tracking.applicationName, pipelineId, tracking.previousNotificationId);
     if (changes === 0) throw trackingConflict(tracking, this.position(tracking.applicationName, pipelineId));
   }
 
   private position(applicationName: string, pipelineId: number): number {
-    const row = this.statement(
-      `SELECT notification_id FROM ${this.trackingTable} WHERE application_name = ? AND pipeline_id = ?`,
-    ).get(applicationName, pipelineId) as { notification_id: number } | undefined;
+    const row = this.statement(this.trackingSql.position).get(applicationName, pipelineId) as
+      | { notification_id: number }
+      | undefined;
     return row?.notification_id ?? 0;
   }
 }
