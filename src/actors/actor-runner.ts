@@ -1,7 +1,6 @@
 import { start as startActorSystem, type Ref } from 'nact';
-import type { Application } from '../application';
+import { applicationNameOf, type Application } from '../application';
 import {
-  applicationNameOf,
   Edge,
   Follower,
   Runner,

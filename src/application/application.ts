@@ -16,6 +16,13 @@ import { NotificationLog } from './notification-log';
 import { createInfrastructure, createMapper } from './persistence';
 import { Repository } from './repository';
 
+/** The name an application class gives its instances: its own static applicationName, else its class name. */
+export function applicationNameOf(cls: { readonly name: string; applicationName?: string }): string {
+  return Object.prototype.hasOwnProperty.call(cls, 'applicationName') && cls.applicationName
+    ? cls.applicationName
+    : cls.name;
+}
+
 export type SnapshottingIntervals = ReadonlyMap<AggregateClass<any>, number>;
 
 export interface ApplicationOptions {
@@ -66,9 +73,7 @@ export class Application {
 
   constructor(options: ApplicationOptions = {}) {
     const cls = this.constructor as typeof Application;
-    this.name = Object.prototype.hasOwnProperty.call(cls, 'applicationName') && cls.applicationName
-      ? cls.applicationName
-      : cls.name;
+    this.name = applicationNameOf(cls);
     this.env = new Environment(this.name, { ...cls.env, ...process.env, ...options.env });
     this.pipelineId = options.pipelineId ?? 0;
     if (!Number.isSafeInteger(this.pipelineId) || this.pipelineId < 0) {

@@ -1,4 +1,4 @@
-import { Application, ApplicationOptions } from '../application';
+import { Application, ApplicationOptions, applicationNameOf } from '../application';
 import { SystemDefinitionError } from './errors';
 import { Follower } from './follower';
 
@@ -6,13 +6,6 @@ export type ApplicationClass<A extends Application = Application> = (new (option
   applicationName?: string;
   readonly name: string;
 };
-
-/** The name an application class gives its instances (its static applicationName, else its class name). */
-export function applicationNameOf(cls: ApplicationClass<any>): string {
-  return Object.prototype.hasOwnProperty.call(cls, 'applicationName') && cls.applicationName
-    ? cls.applicationName
-    : cls.name;
-}
 
 export interface SystemDefinition {
   /** Pipelines of application classes: in `[A, B, C]`, B follows A and C follows B. */

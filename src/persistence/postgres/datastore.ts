@@ -88,13 +88,7 @@ export class PostgresDatastore {
    * The client always goes back to the pool.
    */
   async transaction<T>(operation: string, work: (client: PoolClient) => Promise<T>, begin = 'BEGIN'): Promise<T> {
-    this.checkOpen(operation);
-    let client: PoolClient;
-    try {
-      client = await this.pool.connect();
-    } catch (error) {
-      throw toPersistenceError(error, { operation });
-    }
+    const client = await this.connect(operation);
     let discard: Error | undefined;
     let committing = false;
     try {
@@ -124,14 +118,18 @@ export class PostgresDatastore {
    * error, the client goes back to the pool after an error of the statement (a version conflict, a
    * bad value): only a broken connection is discarded.
    */
-  private async statement<R extends QueryResultRow>(operation: string, config: QueryConfig | QueryArrayConfig): Promise<QueryResult<R>> {
+  /** A pooled client, once the datastore is known to be open; connection errors mapped. */
+  private async connect(operation: string): Promise<PoolClient> {
     this.checkOpen(operation);
-    let client: PoolClient;
     try {
-      client = await this.pool.connect();
+      return await this.pool.connect();
     } catch (error) {
       throw toPersistenceError(error, { operation });
     }
+  }
+
+  private async statement<R extends QueryResultRow>(operation: string, config: QueryConfig | QueryArrayConfig): Promise<QueryResult<R>> {
+    const client = await this.connect(operation);
     let discard: Error | undefined;
     try {
       return (await client.query(config as QueryConfig)) as QueryResult<R>;

@@ -1,7 +1,7 @@
-import type { Application, EnvType } from '../../application';
+import { applicationNameOf, type Application, type EnvType } from '../../application';
 import { RunnerError } from '../errors';
 import { Follower } from '../follower';
-import { applicationNameOf, ApplicationClass, System } from '../system';
+import { ApplicationClass, System } from '../system';
 
 export interface RunnerOptions {
   /** Settings for every application, overlaid on the process environment. */
