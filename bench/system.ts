@@ -22,8 +22,22 @@ const WORLDS = 100;
 const THINGS = Array.from({ length: 10 }, (_, i) => `thing-${i}`);
 const system = new System({ pipes: [[WorldsApplication, Counters]] });
 
-type RunnerKind = 'single-threaded' | 'multi-threaded' | 'stepping single' | 'stepping multi' | 'actor';
-const RUNNERS: RunnerKind[] = ['single-threaded', 'multi-threaded', 'stepping single', 'stepping multi', 'actor'];
+export type RunnerKind = 'single-threaded' | 'multi-threaded' | 'stepping single' | 'stepping multi' | 'actor';
+const ALL_RUNNERS: RunnerKind[] = ['single-threaded', 'multi-threaded', 'stepping single', 'stepping multi', 'actor'];
+const ALL_STORES = ['memory', 'sqlite', 'postgres'] as const;
+
+/** BENCH_RUNNERS / BENCH_STORES (comma-separated) narrow the run to some runners or stores. */
+function chosen<T extends string>(variable: string, all: readonly T[]): T[] {
+  const value = process.env[variable];
+  if (value === undefined || value.trim() === '') return [...all];
+  const names = value.split(',').map((name) => name.trim());
+  for (const name of names) {
+    if (!all.includes(name as T)) throw new Error(`${variable}: unknown '${name}', choose from ${all.join(', ')}`);
+  }
+  return names as T[];
+}
+const RUNNERS = chosen('BENCH_RUNNERS', ALL_RUNNERS);
+const STORES = chosen('BENCH_STORES', ALL_STORES);
 
 function makeRunner(kind: RunnerKind, env: Record<string, string>): Runner {
   switch (kind) {
@@ -48,7 +62,7 @@ interface Result {
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))];
 
 /** Runs COMMANDS sequential, awaited commands and waits until Counters has processed them all. */
-async function endToEnd(kind: RunnerKind, env: Record<string, string>): Promise<Result> {
+export async function endToEnd(kind: RunnerKind, env: Record<string, string>): Promise<Result> {
   const runner = makeRunner(kind, env);
   await runner.start();
   try {
@@ -168,19 +182,21 @@ export async function systemBenchmark(): Promise<void> {
     for (const kind of RUNNERS) record(store, kind, await endToEnd(kind, await fresh()));
   };
 
-  await runAll({ name: 'memory', env: {} }, async () => ({ PERSISTENCE: 'memory' }));
+  if (STORES.includes('memory')) await runAll({ name: 'memory', env: {} }, async () => ({ PERSISTENCE: 'memory' }));
 
-  const directory = temporaryDirectory();
-  try {
-    const raw = await rawSqliteRate(join(directory.path, 'raw.sqlite'));
-    let n = 0;
-    await runAll({ name: 'sqlite', env: {}, raw }, async () => ({ PERSISTENCE: 'sqlite', SQLITE_DBNAME: join(directory.path, `e2e-${++n}.sqlite`) }));
-  } finally {
-    directory.remove();
+  if (STORES.includes('sqlite')) {
+    const directory = temporaryDirectory();
+    try {
+      const raw = await rawSqliteRate(join(directory.path, 'raw.sqlite'));
+      let n = 0;
+      await runAll({ name: 'sqlite', env: {}, raw }, async () => ({ PERSISTENCE: 'sqlite', SQLITE_DBNAME: join(directory.path, `e2e-${++n}.sqlite`) }));
+    } finally {
+      directory.remove();
+    }
   }
 
   const schemas: string[] = [];
-  await withSchema(async (rawSchema) => {
+  if (STORES.includes('postgres')) await withSchema(async (rawSchema) => {
     const raw = await rawPostgresRate(rawSchema);
     for (const kind of RUNNERS) {
       await withSchema(async (schema) => {

@@ -43,6 +43,11 @@ const MAX_CONFLICT_RETRIES = 10;
 export class Follower extends Leader {
   static batchSize = 100;
 
+  /** Notifications processed per transaction, at most (the class's `batchSize`). */
+  get batchSize(): number {
+    return (this.constructor as typeof Follower).batchSize;
+  }
+
   declare readonly recorder: ProcessRecorder;
   readonly #upstreams = new Map<string, Upstream>();
   readonly #positions = new Map<string, number>();
@@ -86,7 +91,7 @@ export class Follower extends Leader {
   async pullAndProcess(upstreamName: string, options: PullOptions = {}): Promise<number> {
     const upstream = this.upstream(upstreamName);
     const pipelineId = options.pipelineId ?? 0;
-    const batchSize = options.batchSize ?? (this.constructor as typeof Follower).batchSize;
+    const batchSize = options.batchSize ?? this.batchSize;
     return this.exclusive(upstream.name, pipelineId, (key) => this.pullAll(upstream, pipelineId, batchSize, key));
   }
 
@@ -107,7 +112,7 @@ export class Follower extends Leader {
   async processNotifications(upstreamName: string, notifications: readonly Notification[], options: PullOptions = {}): Promise<number> {
     const upstream = this.upstream(upstreamName);
     const pipelineId = options.pipelineId ?? 0;
-    const batchSize = options.batchSize ?? (this.constructor as typeof Follower).batchSize;
+    const batchSize = options.batchSize ?? this.batchSize;
     return this.exclusive(upstream.name, pipelineId, async (key) => {
       let processed = 0;
       for (let start = 0; start < notifications.length; start += batchSize) {

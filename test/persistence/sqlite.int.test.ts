@@ -8,7 +8,7 @@ import {
   RecordConflictError,
   TrackingConflictError,
 } from '../../src/persistence/errors';
-import { SqliteInfrastructureFactory } from '../../src/persistence/sqlite';
+import { SqliteConnection, SqliteInfrastructureFactory } from '../../src/persistence/sqlite';
 import { isUniqueViolation, mapSqliteError } from '../../src/persistence/sqlite/errors';
 import { recorderContract, stored, uniqueId } from './recorder-contract';
 import { makeTempDir, removeTempDir, SqliteHarness } from './sqlite-harness';
@@ -131,6 +131,29 @@ describe('sqlite recorders: the module’s own behaviour', () => {
     await expect(recorder.maxNotificationId()).rejects.toEqual(closed);
     await expect(recorder.maxTrackingId('up')).rejects.toEqual(closed);
     expect(() => factory.applicationRecorder()).toThrow(OperationalError);
+  });
+
+  it('shares one connection among the factories of one file in a thread, and closes it with the last of them', async () => {
+    const before = SqliteConnection.openFileConnections();
+    const writer = open('shared_a');
+    const reader = open('shared_b');
+    expect(SqliteConnection.openFileConnections()).toBe(before + 1);
+    const other = open('shared_c', { dbName: path.join(dir, 'other.db') });
+    expect(SqliteConnection.openFileConnections()).toBe(before + 2);
+    // Each factory still has its own tables, and sees what the others wrote.
+    const id = uniqueId();
+    await writer.applicationRecorder().insertEvents([stored(id, 1)]);
+    await expect(reader.applicationRecorder().selectNotifications(0, 10)).resolves.toEqual([]);
+    const shared = open('shared_a').applicationRecorder();
+    expect((await shared.selectEvents(id)).map((event) => event.originatorVersion)).toEqual([1]);
+    // Closing one factory closes only its own recorders.
+    await writer.close();
+    expect(() => writer.applicationRecorder()).toThrow(OperationalError);
+    expect(await shared.insertEvents([stored(id, 2)])).toEqual([2]);
+    expect(await reader.applicationRecorder().maxNotificationId()).toBe(0);
+    await Promise.all(factories.map((factory) => factory.close()));
+    expect(SqliteConnection.openFileConnections()).toBe(before);
+    expect(other.isOpen).toBe(false);
   });
 
   it('closes a recorder alone without closing the factory’s connection', async () => {

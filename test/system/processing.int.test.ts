@@ -182,6 +182,41 @@ describe('the multi-threaded runner', () => {
     expect(await runner.get(GatedCounters).getCount('x')).toBe(1);
     await runner.stop();
   });
+  it('processes a lone command on the next turn of the event loop, without waiting for the poll', async () => {
+    const runner = new MultiThreadedRunner(new System({ pipes: [[WorldsApplication, Counters]] }), { pollIntervalMs: 3_600_000 });
+    await runner.start();
+    const worlds = runner.get(WorldsApplication);
+    const counters = runner.get(Counters);
+    const recorded = new Promise<void>((resolve) => counters.onRecorded(() => resolve()));
+    await worlds.makeItSo(await worlds.createWorld(), 'alone');
+    await recorded;
+    expect(await counters.getCount('alone')).toBe(1);
+    await runner.stop();
+  });
+
+  it('coalesces prompts: commands in a loop that never yields to the event loop are processed in batches, closely behind', async () => {
+    const runner = new MultiThreadedRunner(new System({ pipes: [[WorldsApplication, Counters]] }), { pollIntervalMs: 3_600_000 });
+    await runner.start();
+    const worlds = runner.get(WorldsApplication);
+    const counters = runner.get(Counters);
+    const id = await worlds.createWorld();
+    await runner.waitUntilIdle();
+    const writes: number[] = [];
+    counters.onRecorded((recordings) => void writes.push(recordings.length));
+    let processedDuringLoop = 0;
+    for (let i = 0; i < 1_000; i++) {
+      await worlds.makeItSo(id, 'often'); // in memory: resolves without a turn of the event loop
+      processedDuringLoop = writes.reduce((sum, count) => sum + count, 0);
+    }
+    await runner.waitUntilIdle();
+    expect(await counters.getCount('often')).toBe(1_000);
+    // 1,001 events (a Created, then Incremented) in fewer writes than commands ...
+    expect(writes.reduce((sum, count) => sum + count, 0)).toBe(1_001);
+    expect(writes.length).toBeLessThan(100);
+    // ... and the follower kept up while the loop ran, instead of waiting for it to end.
+    expect(processedDuringLoop).toBeGreaterThan(800);
+    await runner.stop();
+  });
 });
 
 describe('stepping runners', () => {

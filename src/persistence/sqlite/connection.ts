@@ -1,13 +1,16 @@
 import Database from 'better-sqlite3';
+import { resolve } from 'node:path';
 import { OperationalError } from '../errors';
 import { mapSqliteError } from './errors';
 import type { ResolvedSqliteOptions } from './options';
 
 /**
- * One better-sqlite3 connection, shared by the recorders of one factory. better-sqlite3 is
- * synchronous: each operation runs to completion on this thread, so no two operations of one
- * connection ever overlap, and writers of other connections (threads, processes) are serialised by
- * SQLite's write lock, waited for up to `busyTimeoutMs`.
+ * One factory's handle on a better-sqlite3 connection, shared by the recorders of the factory.
+ * Factories of one thread that open the same file (with the same settings) share one connection:
+ * better-sqlite3 is synchronous, so each operation, transactions included, runs to completion on
+ * this thread and no two ever overlap; and one connection keeps its page cache, where each of
+ * several would have to drop its own whenever another one wrote. Writers of other threads and
+ * processes are serialised by SQLite's write lock, waited for up to `busyTimeoutMs`.
  */
 export class SqliteConnection {
   readonly file: string;
@@ -19,14 +22,12 @@ export class SqliteConnection {
   constructor(options: ResolvedSqliteOptions) {
     this.file = options.dbName;
     this.busyTimeoutMs = options.busyTimeoutMs;
-    this.db = this.attempt('opening', () => new Database(options.dbName, { timeout: options.busyTimeoutMs }));
-    try {
-      this.attempt('setting its pragmas', () => configure(this.db, options));
-    } catch (error) {
-      this.db.close();
-      this.closed = true;
-      throw error;
-    }
+    this.db = this.attempt('opening', () => acquire(options));
+  }
+
+  /** How many connections to files this thread has open (each shared by the factories of one file). */
+  static openFileConnections(): number {
+    return sharedByKey.size;
   }
 
   get isOpen(): boolean {
@@ -59,7 +60,7 @@ export class SqliteConnection {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    if (this.db.open) this.db.close();
+    release(this.db);
   }
 
   private attempt<T>(action: string, work: () => T): T {
@@ -69,6 +70,50 @@ export class SqliteConnection {
       throw mapSqliteError(error, { file: this.file, action, busyTimeoutMs: this.busyTimeoutMs });
     }
   }
+}
+
+interface SharedDatabase {
+  readonly key: string;
+  readonly db: Database.Database;
+  handles: number;
+}
+
+/** Open connections of this thread to files, by file and settings. */
+const sharedByKey = new Map<string, SharedDatabase>();
+const sharedByDatabase = new Map<Database.Database, SharedDatabase>();
+
+/** This thread's connection to the file (opened and configured if need be); ':memory:' is always new. */
+function acquire(options: ResolvedSqliteOptions): Database.Database {
+  const key = options.inMemory ? undefined : `${resolve(options.dbName)}\0${options.synchronous}\0${options.busyTimeoutMs}`;
+  const existing = key === undefined ? undefined : sharedByKey.get(key);
+  if (existing !== undefined && existing.db.open) {
+    existing.handles += 1;
+    return existing.db;
+  }
+  const db = new Database(options.dbName, { timeout: options.busyTimeoutMs });
+  try {
+    configure(db, options);
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+  if (key !== undefined) {
+    const shared = { key, db, handles: 1 };
+    sharedByKey.set(key, shared);
+    sharedByDatabase.set(db, shared);
+  }
+  return db;
+}
+
+/** Gives back a handle: the connection closes with its last handle. */
+function release(db: Database.Database): void {
+  const shared = sharedByDatabase.get(db);
+  if (shared !== undefined && --shared.handles > 0) return;
+  if (shared !== undefined) {
+    sharedByDatabase.delete(db);
+    if (sharedByKey.get(shared.key) === shared) sharedByKey.delete(shared.key);
+  }
+  if (db.open) db.close();
 }
 
 /** WAL lets readers go on while one writer writes; it is a property of the file, kept once set. */

@@ -10,9 +10,19 @@ export interface MultiThreadedRunnerOptions extends RunnerOptions {
   maxRetryDelayMs?: number;
 }
 
-/** One follower's processing loop: it pulls when prompted, when the poll timer fires, or to retry. */
+/**
+ * One follower's processing loop: it pulls when prompted, when the poll timer fires, or to retry.
+ *
+ * Prompts are coalesced: a prompt wakes the loop on the event loop's next turn (setImmediate), so
+ * the notifications recorded meanwhile are processed together, in transactions of up to the
+ * follower's batch size; and once a batch's worth has been prompted, at once, so a caller that
+ * records in a loop that never yields to the event loop is still followed closely.
+ */
 class FollowerWorker {
   readonly #wanted = new Set<string>();
+  /** Notifications prompted since the loop last woke. */
+  #prompted = 0;
+  #immediate: NodeJS.Immediate | undefined;
   #wake: (() => void) | undefined;
   #timer: NodeJS.Timeout | undefined;
   #running = true;
@@ -34,20 +44,30 @@ class FollowerWorker {
     return !this.#busy && this.#wanted.size === 0;
   }
 
-  prompt(upstreamName: string, pipelineId: number): void {
+  prompt(upstreamName: string, pipelineId: number, notifications: number): void {
     this.#wanted.add(key(upstreamName, pipelineId));
-    this.#wake?.();
+    this.#prompted += notifications;
+    if (this.#prompted >= this.follower.batchSize) this.wakeNow();
+    else this.#immediate ??= setImmediate(this.wakeNow);
   }
 
   stop(): Promise<void> {
     this.#running = false;
-    this.#wake?.();
+    this.wakeNow();
     return this.done;
   }
 
+  private readonly wakeNow = (): void => {
+    clearImmediate(this.#immediate);
+    this.#immediate = undefined;
+    this.#prompted = 0;
+    this.#wake?.();
+  };
+
   private async loop(): Promise<void> {
     while (this.#running) {
-      if (this.#wanted.size === 0) await this.sleep(this.options.pollIntervalMs, true);
+      // Prompted, but not yet woken: let more prompts come (see prompt).
+      if (this.#wanted.size === 0 || this.#immediate !== undefined) await this.sleep(this.options.pollIntervalMs, true);
       if (!this.#running) break;
       const wanted = [...this.#wanted];
       this.#wanted.clear();
@@ -128,8 +148,8 @@ export class MultiThreadedRunner extends Runner {
     for (const leaderName of this.system.leaders) {
       const followers = this.system.leadsOf(leaderName).map((name) => this.#workers.get(name)!);
       this.#unsubscribes.push(
-        this.application(leaderName).onRecorded((_recordings, pipelineId) => {
-          for (const worker of followers) worker.prompt(leaderName, pipelineId);
+        this.application(leaderName).onRecorded((recordings, pipelineId) => {
+          for (const worker of followers) worker.prompt(leaderName, pipelineId, recordings.length);
         }),
       );
     }
