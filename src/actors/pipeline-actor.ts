@@ -27,6 +27,8 @@ export interface PipelineState {
   readonly applications: Readonly<Record<string, ActorRef<ApplicationMessage>>>;
 }
 
+const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
 /**
  * PipelineActor: one pipeline (an independent shard of the whole system). It spawns an
  * ApplicationActor per application and a ProcessMaster per process application, turns what its
@@ -39,6 +41,13 @@ export function spawnPipelineActor(parent: ParentRef, deps: PipelineDependencies
   const unsubscribes: Array<() => void> = [];
   /** The followers of each leader, whose masters a leader's recording prompts. */
   const followersOf = new Map(system.leaders.map((leaderName) => [leaderName, system.leadsOf(leaderName)]));
+  /**
+   * Notifications each leader recorded since this actor last took its 'recorded' message. However
+   * fast a leader records, at most one such message per leader waits in the mailbox.
+   */
+  const unannounced = new Map<string, number>();
+  /** Every this many unannounced notifications, a leader's save gives the event loop a turn (see below). */
+  const yieldEvery = Math.max(1, Math.floor(Math.min(...system.followers.map((name) => (applications.get(name) as Follower).batchSize)) / 4));
 
   const unknown = (name: string, what: string): Error =>
     new RunnerError(
@@ -74,8 +83,16 @@ export function spawnPipelineActor(parent: ParentRef, deps: PipelineDependencies
           }
           for (const leaderName of followersOf.keys()) {
             unsubscribes.push(
-              applications.get(leaderName)!.onRecorded((_recordings, recordedIn) => {
-                if (recordedIn === pipelineId) tell(self, { type: 'recorded', leaderName });
+              applications.get(leaderName)!.onRecorded((recordings, recordedIn) => {
+                if (recordedIn !== pipelineId) return;
+                const before = unannounced.get(leaderName) ?? 0;
+                if (before === 0) tell(self, { type: 'recorded', leaderName });
+                const after = before + recordings.length;
+                unannounced.set(leaderName, after);
+                // Actors take their messages on turns of the event loop; a caller recording in a
+                // loop that never yields (awaiting only in-memory or SQLite work) would starve
+                // them, leaving every follower behind until the loop ends.
+                if (Math.floor(after / yieldEvery) > Math.floor(before / yieldEvery)) return nextTurn();
               }),
             );
           }
@@ -90,6 +107,7 @@ export function spawnPipelineActor(parent: ParentRef, deps: PipelineDependencies
       }
 
       case 'recorded':
+        unannounced.set(message.leaderName, 0);
         for (const followerName of followersOf.get(message.leaderName) ?? []) {
           const master = state.masters[followerName];
           if (master !== undefined) tell(master, { type: 'prompt' });

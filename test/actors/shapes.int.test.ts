@@ -3,6 +3,7 @@
 import { ActorRunner, System } from '../../src';
 import { Player, Server } from '../support/ball';
 import { sqliteStore } from '../support/stores';
+import { CountersWithCommands, Worlds } from './support/systems';
 
 class Ping extends Player {}
 class Pong extends Player {}
@@ -56,5 +57,23 @@ describe('system shapes on the ActorRunner', () => {
       await Promise.all(runners.splice(0).map((runner) => runner.stop()));
       await store.tearDown();
     }
+  });
+
+  it('keeps following a leader that records in a loop that never yields to the event loop', async () => {
+    const runner = await run(new System({ pipes: [[Worlds, CountersWithCommands]] }));
+    const worlds = runner.get(Worlds);
+    const counters = runner.get(CountersWithCommands);
+    const id = await worlds.createWorld();
+    let processed = 0;
+    counters.onRecorded((recordings) => void (processed += recordings.length));
+    let processedDuringLoop = 0;
+    for (let i = 0; i < 1_000; i++) {
+      await worlds.makeItSo(id, 'often'); // in memory: resolves without a turn of the event loop
+      processedDuringLoop = processed;
+    }
+    await runner.waitUntilIdle();
+    expect(await counters.getCount('often')).toBe(1_000);
+    // The actors got turns while the loop ran (a Created, then an Incremented per command).
+    expect(processedDuringLoop).toBeGreaterThan(500);
   });
 });
