@@ -132,7 +132,7 @@ export class PostgresDatastore {
     const client = await this.connect(operation);
     let discard: Error | undefined;
     try {
-      return (await client.query(config as QueryConfig)) as QueryResult<R>;
+      return (await client.query({ ...config, name: preparedName(config.text) } as QueryConfig)) as QueryResult<R>;
     } catch (error) {
       if (isConnectionError(error)) discard = error instanceof Error ? error : new Error(String(error));
       throw toPersistenceError(error, { operation });
@@ -155,6 +155,20 @@ export class PostgresDatastore {
     }
   }
 }
+
+/**
+ * The name under which each connection prepares `sql` once, so that the server parses and plans
+ * it once per connection, not on every call (planning costs more than running these statements).
+ */
+function preparedName(sql: string): string {
+  let name = PREPARED_NAMES.get(sql);
+  if (name === undefined) {
+    name = `es_${PREPARED_NAMES.size + 1}`;
+    PREPARED_NAMES.set(sql, name);
+  }
+  return name;
+}
+const PREPARED_NAMES = new Map<string, string>();
 
 const INT8_OID = 20;
 
