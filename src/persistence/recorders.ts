@@ -43,6 +43,12 @@ export interface SelectNotificationsOptions {
 /** Adds the notification log: every recorded event in the order it was committed. */
 export interface ApplicationRecorder extends AggregateRecorder {
   /**
+   * Whether every reader sees a notification as soon as the write that recorded it has returned.
+   * Not so on PostgreSQL's watermark ordering: there a committed write stays out of the log while
+   * a transaction that began before it is still running.
+   */
+  readonly visibleOnWrite: boolean;
+  /**
    * Up to `limit` notifications in log order from position `start` (a notification id; 0 or 1 is
    * the beginning). On logs ordered by id, `start` is simply the first id considered.
    */

@@ -240,6 +240,27 @@ export function recorderContract(moduleName: string, makeHarness: () => Recorder
         expect(await others.maxNotificationId()).toBe(0);
       });
 
+      it('shows a write to every reader as soon as it returns, where it says it does (visibleOnWrite)', async () => {
+        const writers = await Promise.all([1, 2, 3].map(() => harness.applicationRecorder('visible')));
+        const reader = await harness.applicationRecorder('visible');
+        expect(typeof reader.visibleOnWrite).toBe('boolean');
+        await Promise.all(
+          writers.map(async (writer) => {
+            for (let i = 0; i < 10; i++) {
+              const [id] = await writer.insertEvents([stored(uniqueId(), 1)]);
+              if (!writer.visibleOnWrite) continue;
+              const [seen] = await reader.selectNotifications(id, 1);
+              expect(seen?.id).toBe(id);
+            }
+          }),
+        );
+        // Where it does not, the writes show once no earlier transaction is running.
+        for (let tries = 0; (await reader.selectNotifications(0, 100)).length < 30 && tries < 100; tries++) {
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        }
+        expect((await reader.selectNotifications(0, 100)).length).toBe(30);
+      });
+
       it('shows a tailing reader every event once, in order, with each transaction’s events together', async () => {
         const writers = 4;
         const writesPerWriter = 25;

@@ -142,6 +142,9 @@ export class MemoryAggregateRecorder implements AggregateRecorder {
  * in a list of its own; notifications are made when they are read.
  */
 export class MemoryApplicationRecorder extends MemoryAggregateRecorder implements ApplicationRecorder {
+  /** Writes are committed, in id order, before they return. */
+  readonly visibleOnWrite = true;
+
   /** The event of notification id n is at n - 1. */
   protected readonly logEvents: StoredEvent[] = [];
   /** The pipeline id of notification id n is at n - 1. */

@@ -129,6 +129,10 @@ export class PostgresApplicationRecorder extends PostgresAggregateRecorder imple
     super(datastore, tables.events);
   }
 
+  get visibleOnWrite(): boolean {
+    return this.datastore.options.ordering === 'lock';
+  }
+
   override async insertEvents(events: readonly StoredEvent[], options: InsertEventsOptions = {}): Promise<number[]> {
     this.checkUsable('insertEvents');
     checkBatch(events);

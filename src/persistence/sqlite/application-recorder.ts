@@ -13,6 +13,9 @@ import { createEventsTable } from './schema';
  * commit order and a reader following "id > last" misses nothing.
  */
 export class SqliteApplicationRecorder extends SqliteAggregateRecorder implements ApplicationRecorder {
+  /** Writes are committed, in id order, before they return. */
+  readonly visibleOnWrite = true;
+
   private readonly sql: {
     readonly insert: string;
     /** selectNotifications, by [pipeline given][topics given]. */

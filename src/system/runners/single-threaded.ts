@@ -63,7 +63,9 @@ export class SingleThreadedRunner extends Runner {
       const followers = this.system.leadsOf(prompt.leaderName);
       if (followers.length === 0) continue;
       try {
-        if (prompt.lastNotificationId !== undefined) await this.waitUntilVisible(prompt);
+        if (prompt.lastNotificationId !== undefined && !this.application(prompt.leaderName).recorder.visibleOnWrite) {
+          await this.waitUntilVisible(prompt);
+        }
       } catch (error) {
         this.#failures.push(error);
         continue;
