@@ -1,4 +1,4 @@
-import { Aggregate, cloneAggregate } from '../domain';
+import { Aggregate, AggregateEvent, cloneAggregate } from '../domain';
 
 /**
  * The latest known state of recently used aggregates, least recently used first out. It holds its
@@ -27,6 +27,27 @@ export class AggregateCache {
     if (this.#entries.size > this.maxSize) {
       this.#entries.delete(this.#entries.keys().next().value as string);
     }
+  }
+
+  /**
+   * Brings the cached copy up to `aggregate`, which `events` (its latest, in order) took to its
+   * version: applying them to the copy costs far less than copying a big aggregate again. Keeps a
+   * new copy instead when the cached one is not at the version before them.
+   */
+  advance(aggregate: Aggregate, events: readonly AggregateEvent<any>[]): void {
+    const cached = this.#entries.get(aggregate.id);
+    if (cached === undefined || events.length === 0 || cached.version !== aggregate.version - events.length) {
+      this.put(aggregate);
+      return;
+    }
+    try {
+      for (const event of events) event.mutate(cached);
+    } catch {
+      this.#entries.delete(aggregate.id); // half-applied: forget it, the store has it all
+      return;
+    }
+    this.#entries.delete(aggregate.id);
+    this.#entries.set(aggregate.id, cached);
   }
 
   evict(id: string): void {

@@ -145,7 +145,16 @@ export class Application {
       for (const aggregate of aggregates) this.repository.cache?.evict(aggregate.id);
       throw error;
     }
-    for (const aggregate of aggregates) this.repository.cache?.put(aggregate);
+    const cache = this.repository.cache;
+    if (cache !== undefined) {
+      const byAggregate = new Map<string, AggregateEvent<any>[]>();
+      for (const event of events) {
+        const own = byAggregate.get(event.originatorId);
+        if (own === undefined) byAggregate.set(event.originatorId, [event]);
+        else own.push(event);
+      }
+      for (const aggregate of aggregates) cache.advance(aggregate, byAggregate.get(aggregate.id) ?? []);
+    }
     await this.snapshotWhereDue(aggregates, events);
     return events.map((domainEvent, index) => ({ domainEvent, notificationId: ids[index] }));
   }

@@ -55,7 +55,7 @@ export class Repository {
     const events = await this.events.get<AggregateEvent<A>>(aggregateId, { gt: after, lte: version });
     for (const event of events) aggregate = event.mutate(aggregate);
     if (aggregate === undefined) throw new AggregateNotFound(aggregateId, version);
-    if (version === undefined && events.length > 0) this.cache?.put(aggregate);
+    if (version === undefined && events.length > 0) this.cache?.advance(aggregate, events);
     return aggregate;
   }
 

@@ -166,6 +166,23 @@ describe.each(ALL_STORES.map((make) => [make().name, make] as const))('Applicati
     expect(app.repository.cache!.size).toBe(1);
   });
 
+  it('keeps its own copy of a saved aggregate, moved on by the saved events, apart from the caller’s object', async () => {
+    const app = worldsApp();
+    const id = await app.createWorld();
+    const world = await app.repository.get<World>(id);
+    world.makeItSo('saved');
+    await app.save(world);
+    // The caller's object goes on changing after the save, without saving again.
+    world.makeItSo('never-saved');
+    world.history.push('scribbled');
+    const cached = await app.repository.get<World>(id);
+    expect(cached.history).toEqual(['saved']);
+    expect(cached.version).toBe(2);
+    expect(cached.modifiedOn).toEqual((await app.repository.get<World>(id, { version: 2 })).modifiedOn);
+    await app.makeItSo(id, 'next');
+    expect(await app.getWorldHistory(id)).toEqual(['saved', 'next']);
+  });
+
   if (store.durable) {
     it('fast-forwards a cached aggregate by what another writer recorded', async () => {
       const app = worldsApp();
