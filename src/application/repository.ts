@@ -16,6 +16,8 @@ export interface GetOptions {
  */
 export class Repository {
   readonly #pending = new AsyncLocalStorage<ReadonlyMap<string, Aggregate>>();
+  /** Units of work running with pending aggregates (see withPending). */
+  #pendingUnits = 0;
 
   /**
    * `fastForward` (default true) reads the events recorded since a cached version on every get.
@@ -67,8 +69,16 @@ export class Repository {
   /**
    * Runs `body` so that every `get` inside it (and only inside it) sees `pending` first: aggregates
    * changed by earlier work of one unit that is not recorded yet (a process application's batch).
+   * `pending` may grow while `body` runs.
    */
-  withPending<T>(pending: ReadonlyMap<string, Aggregate>, body: () => Promise<T>): Promise<T> {
-    return this.#pending.run(pending, body);
+  async withPending<T>(pending: ReadonlyMap<string, Aggregate>, body: () => Promise<T>): Promise<T> {
+    this.#pendingUnits += 1;
+    try {
+      return await this.#pending.run(pending, body);
+    } finally {
+      // While any AsyncLocalStorage is enabled, Node runs a hook on every promise of the process:
+      // switch this one off between units of work.
+      if (--this.#pendingUnits === 0) this.#pending.disable();
+    }
   }
 }

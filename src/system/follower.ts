@@ -224,25 +224,28 @@ export class Follower extends Leader {
     const events: AggregateEvent<any>[] = [];
     let last: Notification | undefined;
     let failure: PolicyError | undefined;
-    for (const notification of notifications) {
-      const processEvent = new ProcessEvent({
-        applicationName: upstream.name,
-        notificationId: notification.id,
-        pipelineId,
-        previousNotificationId: previous,
-      });
-      try {
-        const domainEvent = upstream.mapper.toDomainEvent(notification);
-        if (pending.size === 0) await this.policy(domainEvent, processEvent);
-        else await this.repository.withPending(pending, () => this.policy(domainEvent, processEvent));
-      } catch (error) {
-        failure = new PolicyError(this.name, upstream.name, notification.id, pipelineId, error);
-        break;
+    const applyPolicies = async () => {
+      for (const notification of notifications) {
+        const processEvent = new ProcessEvent({
+          applicationName: upstream.name,
+          notificationId: notification.id,
+          pipelineId,
+          previousNotificationId: previous,
+        });
+        try {
+          await this.policy(upstream.mapper.toDomainEvent(notification), processEvent);
+        } catch (error) {
+          failure = new PolicyError(this.name, upstream.name, notification.id, pipelineId, error);
+          return;
+        }
+        for (const aggregate of processEvent.aggregates) pending.set(aggregate.id, aggregate);
+        events.push(...processEvent.events);
+        last = notification;
       }
-      for (const aggregate of processEvent.aggregates) pending.set(aggregate.id, aggregate);
-      events.push(...processEvent.events);
-      last = notification;
-    }
+    };
+    // The policy calls of a batch see what the batch's earlier calls saved; nothing else does.
+    if (notifications.length === 1) await applyPolicies();
+    else await this.repository.withPending(pending, applyPolicies);
     if (last !== undefined) {
       const recordings = await this.record([...pending.values()], events, {
         pipelineId,

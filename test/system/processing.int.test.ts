@@ -352,6 +352,38 @@ describe('a follower on its own', () => {
     await Promise.all([ping.close(), pong.close()]);
   });
 
+  it('shows a batch’s policy calls what earlier calls saved, and nothing of it to anyone else until recorded', async () => {
+    let reachGate!: () => void;
+    const reached = new Promise<void>((resolve) => (reachGate = resolve));
+    let openGate!: () => void;
+    const gate = new Promise<void>((resolve) => (openGate = resolve));
+    const seen: number[] = [];
+    class GatedCounters extends Counters {
+      async policy(event: DomainEvent, processEvent: ProcessEvent): Promise<void> {
+        if (event instanceof World.SomethingHappened && event.what === 'gate') {
+          seen.push(await this.getCount('x')); // inside the batch: the two x's before it
+          reachGate();
+          await gate;
+          return;
+        }
+        await super.policy(event, processEvent);
+      }
+    }
+    const worlds = new WorldsApplication();
+    const counters = new GatedCounters();
+    counters.follow(worlds.name, worlds.recorder, worlds.mapper);
+    const id = await worlds.createWorld();
+    for (const what of ['x', 'x', 'gate', 'x']) await worlds.makeItSo(id, what);
+    const processing = counters.pullAndProcess(worlds.name);
+    await reached;
+    expect(seen).toEqual([2]);
+    expect(await counters.getCount('x')).toBe(0); // outside the batch: nothing is recorded yet
+    openGate();
+    expect(await processing).toBe(5);
+    expect(await counters.getCount('x')).toBe(3);
+    await Promise.all([worlds.close(), counters.close()]);
+  });
+
   it('skips a notification on request, recording the skip and its reason in its own log', async () => {
     class PoisonCounters extends Counters {
       async policy(event: DomainEvent, processEvent: ProcessEvent): Promise<void> {
