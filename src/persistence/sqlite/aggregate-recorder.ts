@@ -44,7 +44,7 @@ export class SqliteAggregateRecorder implements AggregateRecorder {
     const select = (order: string) =>
       `SELECT ${EVENT_COLUMNS} FROM ${this.table}
        WHERE originator_id = ? AND originator_version > ? AND originator_version <= ?
-       ORDER BY originator_version ${order} LIMIT ?`;
+       ORDER BY originator_version ${order}`;
     this.selectEventsSql = { asc: select('ASC'), desc: select('DESC') };
   }
 
@@ -59,11 +59,9 @@ export class SqliteAggregateRecorder implements AggregateRecorder {
   async selectEvents(originatorId: string, options: SelectEventsOptions = {}): Promise<StoredEvent[]> {
     const gt = options.gt ?? -1;
     const lte = options.lte ?? Number.MAX_SAFE_INTEGER;
-    const limit = options.limit === undefined || !Number.isFinite(options.limit) ? -1 : Math.max(0, Math.floor(options.limit));
-    const sql = options.desc ? this.selectEventsSql.desc : this.selectEventsSql.asc;
-    return this.run('selectEvents', () =>
-      toStoredEvents(this.rawStatement(sql).all(originatorId, gt, lte, limit) as EventTuple[]),
-    );
+    const limit = options.limit === undefined || !Number.isFinite(options.limit) ? undefined : Math.min(Math.max(0, Math.floor(options.limit)), Number.MAX_SAFE_INTEGER);
+    const sql = withLimit(options.desc ? this.selectEventsSql.desc : this.selectEventsSql.asc, limit);
+    return this.run('selectEvents', () => toStoredEvents(this.rawStatement(sql).all(originatorId, gt, lte) as EventTuple[]));
   }
 
   /** Further calls of this recorder reject; the connection stays open until its factory is closed. */
@@ -122,6 +120,8 @@ export class SqliteAggregateRecorder implements AggregateRecorder {
   private prepared(cache: Map<string, Database.Statement>, sql: string, mode: 'rows' | 'raw' | 'pluck'): Database.Statement {
     let statement = cache.get(sql);
     if (statement === undefined) {
+      // Statements differ by their literal limits (see withLimit): keep the most recent ones.
+      if (cache.size >= MAX_PREPARED) cache.delete(cache.keys().next().value as string);
       statement = this.connection.database('preparing a statement').prepare(sql);
       if (mode === 'raw') statement.raw(true);
       else if (mode === 'pluck') statement.pluck(true);
@@ -129,6 +129,17 @@ export class SqliteAggregateRecorder implements AggregateRecorder {
     }
     return statement;
   }
+}
+
+const MAX_PREPARED = 64;
+
+/**
+ * `sql` with `LIMIT n` written into it (n an integer >= 0), or without a limit. Not a bound
+ * parameter: SQLite plans with a LIMIT's value, so binding one makes it prepare the statement
+ * again on every call, which costs more than the query.
+ */
+export function withLimit(sql: string, limit: number | undefined): string {
+  return limit === undefined ? sql : `${sql} LIMIT ${limit}`;
 }
 
 /** The error of a failed INSERT of `event`: RecordConflictError when its version is taken. */

@@ -2,7 +2,7 @@ import { tableName } from '../names';
 import type { Notification, StoredEvent } from '../records';
 import type { ApplicationRecorder, InsertEventsOptions, SelectNotificationsOptions } from '../recorders';
 import { checkPipelineId, checkSelectNotifications } from '../validation';
-import { conflictOf, SqliteAggregateRecorder } from './aggregate-recorder';
+import { conflictOf, SqliteAggregateRecorder, withLimit } from './aggregate-recorder';
 import type { SqliteConnection } from './connection';
 import { NOTIFICATION_COLUMNS, NotificationTuple, toNotifications } from './rows';
 import { createEventsTable } from './schema';
@@ -29,7 +29,7 @@ export class SqliteApplicationRecorder extends SqliteAggregateRecorder implement
     const select = (pipeline: boolean, topics: boolean) =>
       `SELECT ${NOTIFICATION_COLUMNS} FROM ${this.table}
        WHERE ${pipeline ? 'pipeline_id = ? AND ' : ''}id >= ? AND id <= ?${topics ? ' AND topic IN (SELECT value FROM json_each(?))' : ''}
-       ORDER BY id LIMIT ?`;
+       ORDER BY id`;
     this.sql = {
       insert: `INSERT INTO ${this.table} (originator_id, originator_version, topic, state, pipeline_id) VALUES (?, ?, ?, ?, ?)`,
       select: [
@@ -73,14 +73,12 @@ export class SqliteApplicationRecorder extends SqliteAggregateRecorder implement
     const topics = options.topics !== undefined && options.topics.length > 0 ? JSON.stringify(options.topics) : undefined;
     const { pipelineId } = options;
     return this.run('selectNotifications', () => {
-      const statement = this.rawStatement(this.sql.select[pipelineId === undefined ? 0 : 1][topics === undefined ? 0 : 1]);
+      const statement = this.rawStatement(withLimit(this.sql.select[pipelineId === undefined ? 0 : 1][topics === undefined ? 0 : 1], limit));
       let rows: NotificationTuple[];
       if (pipelineId === undefined) {
-        rows = (topics === undefined ? statement.all(first, stop, limit) : statement.all(first, stop, topics, limit)) as NotificationTuple[];
+        rows = (topics === undefined ? statement.all(first, stop) : statement.all(first, stop, topics)) as NotificationTuple[];
       } else {
-        rows = (
-          topics === undefined ? statement.all(pipelineId, first, stop, limit) : statement.all(pipelineId, first, stop, topics, limit)
-        ) as NotificationTuple[];
+        rows = (topics === undefined ? statement.all(pipelineId, first, stop) : statement.all(pipelineId, first, stop, topics)) as NotificationTuple[];
       }
       return toNotifications(rows);
     });
