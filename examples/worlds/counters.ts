@@ -1,5 +1,5 @@
 // The seeds' Counters process application, following WorldsApplication.
-import { v5 as uuid5 } from 'uuid';
+import { parse as parseUuid, v5 as uuid5 } from 'uuid';
 import {
   Aggregate,
   AggregateCreated,
@@ -13,11 +13,14 @@ import {
 } from '../../src';
 import { World, WorldsApplication } from './domain';
 
+/** The URL namespace, parsed once rather than on every id made. */
+const URL_NAMESPACE = parseUuid(uuid5.URL);
+
 export class Counter extends Aggregate {
   count = 0;
 
   static createId(name: string): string {
-    return uuid5(`/counters/${name}`, uuid5.URL);
+    return uuid5(`/counters/${name}`, URL_NAMESPACE);
   }
 
   static create(name: string): Counter {

@@ -146,7 +146,9 @@ export class Application {
       throw error;
     }
     const cache = this.repository.cache;
-    if (cache !== undefined) {
+    if (cache !== undefined && aggregates.length === 1 && events.every((event) => event.originatorId === aggregates[0].id)) {
+      cache.advance(aggregates[0], events);
+    } else if (cache !== undefined) {
       const byAggregate = new Map<string, AggregateEvent<any>[]>();
       for (const event of events) {
         const own = byAggregate.get(event.originatorId);

@@ -101,8 +101,7 @@ export class Mapper {
 
 /** Whether a Date was made draftable for immer (by `immerable` on it or on Date): never, in practice. */
 function isMarkedImmerable(date: Date): boolean {
-  const marked = (target: unknown) => Boolean((target as Record<symbol, unknown>)[IMMERABLE]);
-  return marked(date) || marked(Date);
+  return Boolean((date as unknown as Record<symbol, unknown>)[IMMERABLE] || (Date as unknown as Record<symbol, unknown>)[IMMERABLE]);
 }
 
 /**

@@ -165,11 +165,15 @@ export class Follower extends Leader {
     const previous = this.#running.get(key) ?? Promise.resolve();
     const run = previous.catch(() => undefined).then(() => body(key));
     this.#running.set(key, run);
-    const forget = () => {
-      if (this.#running.get(key) === run) this.#running.delete(key);
-    };
-    run.then(forget, forget);
+    run.then(
+      () => this.forgetRun(key, run),
+      () => this.forgetRun(key, run),
+    );
     return run;
+  }
+
+  private forgetRun(key: string, run: Promise<unknown>): void {
+    if (this.#running.get(key) === run) this.#running.delete(key);
   }
 
   private async position(upstream: Upstream, pipelineId: number, key: string): Promise<number> {
@@ -213,6 +217,28 @@ export class Follower extends Leader {
     }
   }
 
+  /** Calls the policy for each notification of the batch, in order, until one throws. */
+  private async applyPolicies(batch: Batch): Promise<void> {
+    const { upstream, pipelineId } = batch;
+    for (const notification of batch.notifications) {
+      const processEvent = new ProcessEvent({
+        applicationName: upstream.name,
+        notificationId: notification.id,
+        pipelineId,
+        previousNotificationId: batch.previous,
+      });
+      try {
+        await this.policy(upstream.mapper.toDomainEvent(notification), processEvent);
+      } catch (error) {
+        batch.failure = new PolicyError(this.name, upstream.name, notification.id, pipelineId, error);
+        return;
+      }
+      for (const aggregate of processEvent.aggregates) batch.pending.set(aggregate.id, aggregate);
+      batch.events.push(...processEvent.events);
+      batch.last = notification;
+    }
+  }
+
   private async processBatch(
     upstream: Upstream,
     pipelineId: number,
@@ -220,32 +246,11 @@ export class Follower extends Leader {
     notifications: readonly Notification[],
     key: string,
   ): Promise<number> {
-    const pending = new Map<string, Aggregate>();
-    const events: AggregateEvent<any>[] = [];
-    let last: Notification | undefined;
-    let failure: PolicyError | undefined;
-    const applyPolicies = async () => {
-      for (const notification of notifications) {
-        const processEvent = new ProcessEvent({
-          applicationName: upstream.name,
-          notificationId: notification.id,
-          pipelineId,
-          previousNotificationId: previous,
-        });
-        try {
-          await this.policy(upstream.mapper.toDomainEvent(notification), processEvent);
-        } catch (error) {
-          failure = new PolicyError(this.name, upstream.name, notification.id, pipelineId, error);
-          return;
-        }
-        for (const aggregate of processEvent.aggregates) pending.set(aggregate.id, aggregate);
-        events.push(...processEvent.events);
-        last = notification;
-      }
-    };
+    const batch: Batch = { upstream, pipelineId, previous, notifications, pending: new Map(), events: [] };
     // The policy calls of a batch see what the batch's earlier calls saved; nothing else does.
-    if (notifications.length === 1) await applyPolicies();
-    else await this.repository.withPending(pending, applyPolicies);
+    if (notifications.length === 1) await this.applyPolicies(batch);
+    else await this.repository.withPending(batch.pending, () => this.applyPolicies(batch));
+    const { pending, events, last, failure } = batch;
     if (last !== undefined) {
       const recordings = await this.record([...pending.values()], events, {
         pipelineId,
@@ -258,6 +263,20 @@ export class Follower extends Leader {
     if (failure !== undefined) throw failure;
     return notifications.length;
   }
+}
+
+/** The work of one processBatch: its notifications, and what their policy calls made of them. */
+interface Batch {
+  readonly upstream: Upstream;
+  readonly pipelineId: number;
+  readonly previous: number;
+  readonly notifications: readonly Notification[];
+  /** The aggregates the policy calls saved, as they are after the latest call. */
+  readonly pending: Map<string, Aggregate>;
+  readonly events: AggregateEvent<any>[];
+  /** The last notification whose policy call succeeded. */
+  last?: Notification;
+  failure?: PolicyError;
 }
 
 /** Both a leader and a follower: the usual building block of a system. */
