@@ -78,14 +78,31 @@ export function temporaryDirectory(): { path: string; remove(): void } {
 }
 
 export async function withSchema<T>(body: (schema: string) => Promise<T>): Promise<T> {
-  const schema = `bench_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
-  const admin = new Client({ connectionString: POSTGRES_URL });
-  await admin.connect();
-  await admin.query(`CREATE SCHEMA "${schema}"`);
+  const schema = await createSchema();
   try {
     return await body(schema);
   } finally {
-    await admin.query(`DROP SCHEMA "${schema}" CASCADE`);
+    await dropSchema(schema);
+  }
+}
+
+/** A new schema of its own for a benchmark run (drop it with dropSchema). */
+export async function createSchema(): Promise<string> {
+  const schema = `bench_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
+  await asAdmin((admin) => admin.query(`CREATE SCHEMA "${schema}"`));
+  return schema;
+}
+
+export async function dropSchema(schema: string): Promise<void> {
+  await asAdmin((admin) => admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`));
+}
+
+async function asAdmin(body: (admin: Client) => Promise<unknown>): Promise<void> {
+  const admin = new Client({ connectionString: POSTGRES_URL });
+  await admin.connect();
+  try {
+    await body(admin);
+  } finally {
     await admin.end();
   }
 }

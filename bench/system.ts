@@ -15,7 +15,7 @@ import {
 } from '../src';
 import { Counter, Counters } from '../examples/worlds/counters';
 import { WorldsApplication } from '../examples/worlds/domain';
-import { fmt, POSTGRES_URL, table, temporaryDirectory, withSchema } from './support';
+import { createSchema, dropSchema, fmt, POSTGRES_URL, table, temporaryDirectory, withSchema } from './support';
 
 const COMMANDS = Number(process.env.BENCH_COMMANDS ?? 10_000);
 const WORLDS = 100;
@@ -224,6 +224,7 @@ async function warmUp(): Promise<void> {
 
 export async function growthBenchmark(): Promise<void> {
   await warmUp();
+  const schemas: string[] = [];
   const rows: string[][] = [];
   const sizes = [10_000, 1_000_000];
   const measure = async (name: string, fresh: () => Promise<Record<string, string>>) => {
@@ -239,6 +240,11 @@ export async function growthBenchmark(): Promise<void> {
   } finally {
     directory.remove();
   }
+  await measure('postgres, multi-threaded', async () => {
+    const schema = await createSchema();
+    schemas.push(schema);
+    return { PERSISTENCE: 'postgres', POSTGRES_URL, POSTGRES_SCHEMA: schema };
+  }).finally(() => Promise.all(schemas.map(dropSchema)));
   console.log('\nCost per command as the log grows (WorldsApplication log preloaded)\n');
   table(['store, runner', `log of ${fmt(sizes[0])}`, `log of ${fmt(sizes[1])}`, 'ratio'], rows);
 }
