@@ -232,19 +232,23 @@ export async function growthBenchmark(): Promise<void> {
     for (const size of sizes) rates.push(await growth(await fresh(), size));
     rows.push([name, ...rates.map((rate) => `${fmt(rate)} cmd/s`), `${((rates[1] / rates[0]) * 100).toFixed(0)}%`]);
   };
-  await measure('memory, multi-threaded', async () => ({ PERSISTENCE: 'memory' }));
-  const directory = temporaryDirectory();
-  try {
-    let n = 0;
-    await measure('sqlite, multi-threaded', async () => ({ PERSISTENCE: 'sqlite', SQLITE_DBNAME: join(directory.path, `growth-${++n}.sqlite`) }));
-  } finally {
-    directory.remove();
+  if (STORES.includes('memory')) await measure('memory, multi-threaded', async () => ({ PERSISTENCE: 'memory' }));
+  if (STORES.includes('sqlite')) {
+    const directory = temporaryDirectory();
+    try {
+      let n = 0;
+      await measure('sqlite, multi-threaded', async () => ({ PERSISTENCE: 'sqlite', SQLITE_DBNAME: join(directory.path, `growth-${++n}.sqlite`) }));
+    } finally {
+      directory.remove();
+    }
   }
-  await measure('postgres, multi-threaded', async () => {
-    const schema = await createSchema();
-    schemas.push(schema);
-    return { PERSISTENCE: 'postgres', POSTGRES_URL, POSTGRES_SCHEMA: schema };
-  }).finally(() => Promise.all(schemas.map(dropSchema)));
+  if (STORES.includes('postgres')) {
+    await measure('postgres, multi-threaded', async () => {
+      const schema = await createSchema();
+      schemas.push(schema);
+      return { PERSISTENCE: 'postgres', POSTGRES_URL, POSTGRES_SCHEMA: schema };
+    }).finally(() => Promise.all(schemas.map(dropSchema)));
+  }
   console.log('\nCost per command as the log grows (WorldsApplication log preloaded)\n');
   table(['store, runner', `log of ${fmt(sizes[0])}`, `log of ${fmt(sizes[1])}`, 'ratio'], rows);
 }
