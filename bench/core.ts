@@ -21,7 +21,7 @@ import { fmt, latency, payload, POSTGRES_URL, rate, rates, ratio, table, tempora
  * settings, learns the ids it wrote (as insertEvents does), and reads the columns a notification
  * carries, in the driver's default row format.
  */
-interface BareDriver {
+export interface BareDriver {
   insertOne(event: StoredEvent): Promise<unknown>;
   insertMany(events: StoredEvent[]): Promise<unknown>;
   /** Reads up to `limit` rows after `afterId`; returns how many and the last id read. */
@@ -41,10 +41,10 @@ interface Store {
 
 const STATE = payload(200);
 let serial = 0;
-const events = (count: number): StoredEvent[] =>
+export const events = (count: number): StoredEvent[] =>
   Array.from({ length: count }, () => ({ originatorId: `agg-${++serial}`, originatorVersion: 1, topic: 'Bench.Event', state: STATE }));
 
-function sqliteBare(path: string): BareDriver {
+export function sqliteBare(path: string): BareDriver {
   const db = new Database(path);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
@@ -67,7 +67,7 @@ function sqliteBare(path: string): BareDriver {
   };
 }
 
-async function postgresBare(schema: string): Promise<BareDriver> {
+export async function postgresBare(schema: string): Promise<BareDriver> {
   const pool = new Pool({ connectionString: POSTGRES_URL, max: 2 });
   const table = `"${schema}".bare_events`;
   await pool.query(`CREATE TABLE ${table} (id BIGINT GENERATED ALWAYS AS IDENTITY UNIQUE, txid xid8 NOT NULL DEFAULT pg_current_xact_id(),
