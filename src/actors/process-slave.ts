@@ -1,4 +1,4 @@
-import { RunnerError, type Follower } from '../system';
+import type { Follower } from '../system';
 import type { MasterMessage, SlaveMessage } from './protocols';
 import { answer, spawnActor, tell, type ActorRef, type ParentRef } from './refs';
 
@@ -48,16 +48,7 @@ export function spawnProcessSlave(parent: ParentRef, name: string, deps: SlaveDe
 
 /** Skips `notificationId` if it is still the next notification to process; resolves with its id. */
 async function skip(follower: Follower, pipelineId: number, upstreamName: string, notificationId: number, reason: string): Promise<number> {
-  const [next] = await follower.pull(upstreamName, { pipelineId, limit: 1 });
-  if (next?.id !== notificationId) {
-    throw new RunnerError(
-      `${follower.name} cannot skip notification ${notificationId} of ${upstreamName} (pipeline ${pipelineId}): ` +
-        (next === undefined ? 'there is no next notification' : `the next notification is ${next.id}`),
-    );
-  }
-  const skipped = await follower.skipNext(upstreamName, reason, { pipelineId });
-  if (skipped !== notificationId) {
-    throw new RunnerError(`${follower.name} skipped notification ${String(skipped)} of ${upstreamName}, not ${notificationId}`);
-  }
-  return skipped;
+  // The follower checks and skips in one exclusive step, refusing if another notification is next.
+  await follower.skipNext(upstreamName, reason, { pipelineId, notificationId });
+  return notificationId;
 }

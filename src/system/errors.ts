@@ -25,3 +25,8 @@ export class PolicyError extends Error {
 export class RunnerError extends Error {
   override name = 'RunnerError';
 }
+
+/** A skip of a notification that is no longer the next one to process: nothing was written. */
+export class SkipError extends Error {
+  override name = 'SkipError';
+}

@@ -9,7 +9,7 @@ import {
   RecordConflictError,
   TrackingConflictError,
 } from '../persistence';
-import { PolicyError } from './errors';
+import { PolicyError, SkipError } from './errors';
 import { Leader } from './leader';
 import { ProcessEvent } from './process-event';
 import { SkippedNotification } from './skipped-notification';
@@ -134,15 +134,33 @@ export class Follower extends Leader {
   /**
    * Moves past the next notification of `upstreamName` (in one pipeline) without processing it,
    * recording a SkippedNotification with the reason in the same write as the tracking record.
-   * Resolves with the id of the notification skipped, or undefined when there was none.
+   * Resolves with the id of the notification skipped, or undefined when there was none. With
+   * `notificationId`, skips only that notification: when another is next (someone processed it
+   * meanwhile), nothing is written and it rejects with a SkipError naming both.
    */
-  async skipNext(upstreamName: string, reason: string, options: { pipelineId?: number } = {}): Promise<number | undefined> {
+  async skipNext(
+    upstreamName: string,
+    reason: string,
+    options: { pipelineId?: number; notificationId?: number } = {},
+  ): Promise<number | undefined> {
     const upstream = this.upstream(upstreamName);
     const pipelineId = options.pipelineId ?? 0;
     if (typeof reason !== 'string' || reason.trim() === '') throw new DataError('a skip needs a reason');
+    const expected = options.notificationId;
+    if (expected !== undefined && (!Number.isSafeInteger(expected) || expected < 1)) {
+      throw new DataError(`notificationId must be an integer >= 1, got ${String(expected)}`);
+    }
     return this.exclusive(upstream.name, pipelineId, async (key) => {
+      // Read the position afresh: another process may have moved it.
+      this.#positions.delete(key);
       const previous = await this.position(upstream, pipelineId, key);
       const [next] = await upstream.recorder.selectNotifications(previous, 1, { inclusiveOfStart: false, pipelineId });
+      if (expected !== undefined && next?.id !== expected) {
+        throw new SkipError(
+          `${this.name} cannot skip notification ${expected} of ${upstream.name} (pipeline ${pipelineId}): ` +
+            (next === undefined ? 'there is no next notification' : `the next notification is ${next.id}`),
+        );
+      }
       if (next === undefined) return undefined;
       const skipped = SkippedNotification.record(this.name, upstream.name, pipelineId, next.id, reason);
       const events = skipped.collectEvents();

@@ -8,6 +8,7 @@ import {
   Runner,
   RunnerError,
   SingleThreadedRunner,
+  SkipError,
   SteppingMultiThreadedRunner,
   SteppingSingleThreadedRunner,
   System,
@@ -402,11 +403,17 @@ describe('a follower on its own', () => {
     );
     expect(await counters.recorder.maxTrackingId(worlds.name)).toBe(1);
     await expect(counters.skipNext(worlds.name, '   ')).rejects.toThrow(/needs a reason/);
-    expect(await counters.skipNext(worlds.name, 'poison pill')).toBe(2);
+    // Named, only that notification is skipped: another one next is refused, and nothing is written.
+    await expect(counters.skipNext(worlds.name, 'wrong one', { notificationId: 3 })).rejects.toThrow(
+      new SkipError('PoisonCounters cannot skip notification 3 of WorldsApplication (pipeline 0): the next notification is 2'),
+    );
+    expect(await counters.recorder.maxTrackingId(worlds.name)).toBe(1);
+    expect(await counters.skipNext(worlds.name, 'poison pill', { notificationId: 2 })).toBe(2);
     expect(await counters.pullAndProcess(worlds.name)).toBe(1);
     expect(await counters.getCount('poison')).toBe(0);
     expect(await counters.getCount('after')).toBe(1);
     expect(await counters.skipNext(worlds.name, 'nothing left')).toBeUndefined();
+    await expect(counters.skipNext(worlds.name, 'gone', { notificationId: 2 })).rejects.toThrow(/there is no next notification/);
     const log = await counters.notificationLog.select(1, 100);
     const skips = log.filter((n) => n.topic === 'eventsourcing:SkippedNotification.Recorded');
     expect(skips.length).toBe(1);
