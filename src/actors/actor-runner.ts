@@ -88,8 +88,8 @@ const STATUS_TIMEOUT_MS = 30_000;
  *
  * Failing processes are restarted with exponential backoff and jitter, from their durable tracking
  * positions; past the restart limit a process stays `failed` until `restart` or `skip`. `status()`
- * shows every process. `stop()` drains: no run starts, runs in flight finish, actors stop bottom-up,
- * timers are cleared and connections closed.
+ * shows every process. `stop()` drains: no run starts, runs in flight finish their current batch,
+ * actors stop bottom-up, timers are cleared and connections closed.
  */
 export class ActorRunner extends Runner {
   readonly pipelineIds: readonly number[];

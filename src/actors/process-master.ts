@@ -71,6 +71,8 @@ export function spawnProcessMaster(parent: ParentRef, name: string, deps: Master
   const { follower, pipelineId, supervision } = deps;
   const random = deps.random ?? Math.random;
   let backoffTimer: NodeJS.Timeout | undefined;
+  /** Aborted on stop, so that a run in flight ends after its current batch instead of the whole backlog. */
+  const stopRequested = new AbortController();
 
   const clearBackoff = () => {
     clearTimeout(backoffTimer);
@@ -91,7 +93,7 @@ export function spawnProcessMaster(parent: ParentRef, name: string, deps: Master
   const withSlave = (state: MasterState, ctx: Context): MasterState & { readonly slave: ActorRef<SlaveMessage> } => {
     if (state.slave !== undefined) return state as MasterState & { readonly slave: ActorRef<SlaveMessage> };
     const generation = state.generation + 1;
-    const slave = spawnProcessSlave(ctx.self, `slave-${generation}`, { follower, pipelineId, master: ctx.self });
+    const slave = spawnProcessSlave(ctx.self, `slave-${generation}`, { follower, pipelineId, master: ctx.self, stopping: stopRequested.signal });
     return produce(state, (draft) => {
       draft.slave = slave;
       draft.generation = generation;
@@ -230,6 +232,7 @@ export function spawnProcessMaster(parent: ParentRef, name: string, deps: Master
 
       case 'stop': {
         clearBackoff();
+        stopRequested.abort();
         const stopping = produce(state, (draft) => {
           draft.stopping = true;
           draft.stopWaiters.push(message.replyTo);

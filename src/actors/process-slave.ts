@@ -6,6 +6,8 @@ export interface SlaveDependencies {
   readonly follower: Follower;
   readonly pipelineId: number;
   readonly master: ActorRef<MasterMessage>;
+  /** Aborted when the master is told to stop: a run in flight ends after its current batch. */
+  readonly stopping: AbortSignal;
 }
 
 /**
@@ -17,7 +19,7 @@ export interface SlaveDependencies {
  * tracking record, and a new run starts from what is recorded.
  */
 export function spawnProcessSlave(parent: ParentRef, name: string, deps: SlaveDependencies): ActorRef<SlaveMessage> {
-  const { follower, pipelineId, master } = deps;
+  const { follower, pipelineId, master, stopping } = deps;
   return spawnActor<null, SlaveMessage>(
     parent,
     name,
@@ -26,7 +28,7 @@ export function spawnProcessSlave(parent: ParentRef, name: string, deps: SlaveDe
         case 'run': {
           let processed = 0;
           for (const upstreamName of follower.upstreamNames) {
-            processed += await follower.pullAndProcess(upstreamName, { pipelineId });
+            processed += await follower.pullAndProcess(upstreamName, { pipelineId, signal: stopping });
           }
           tell(master, { type: 'run-finished', runId: message.runId, processed });
           return state;

@@ -19,6 +19,8 @@ export interface PullOptions {
   pipelineId?: number;
   /** Notifications read and processed per transaction (default: the class's `batchSize`). */
   batchSize?: number;
+  /** Once aborted, the run stops after the batch in flight (what it processed is recorded). */
+  signal?: AbortSignal;
 }
 
 interface Upstream {
@@ -84,7 +86,7 @@ export class Follower extends Leader {
 
   /**
    * Processes every notification of `upstreamName` (in one pipeline) that is new since the tracking
-   * position; resolves with how many were processed. Calls for one upstream and pipeline run one
+   * position (or until `signal` is aborted); resolves with how many were processed. Calls for one upstream and pipeline run one
    * after another. A policy that throws stops the run: what came before it is recorded, nothing of
    * the failing notification is, and the returned promise rejects with a PolicyError.
    */
@@ -92,7 +94,7 @@ export class Follower extends Leader {
     const upstream = this.upstream(upstreamName);
     const pipelineId = options.pipelineId ?? 0;
     const batchSize = options.batchSize ?? this.batchSize;
-    return this.exclusive(upstream.name, pipelineId, (key) => this.pullAll(upstream, pipelineId, batchSize, key));
+    return this.exclusive(upstream.name, pipelineId, (key) => this.pullAll(upstream, pipelineId, batchSize, key, options.signal));
   }
 
   /** Reads up to `limit` notifications after the tracking position, without processing them. */
@@ -211,10 +213,11 @@ export class Follower extends Leader {
     return upstream;
   }
 
-  private async pullAll(upstream: Upstream, pipelineId: number, batchSize: number, key: string): Promise<number> {
+  private async pullAll(upstream: Upstream, pipelineId: number, batchSize: number, key: string, signal?: AbortSignal): Promise<number> {
     let processed = 0;
     let conflicts = 0;
     for (;;) {
+      if (signal?.aborted) return processed;
       const position = await this.position(upstream, pipelineId, key);
       const notifications = await upstream.recorder.selectNotifications(position, batchSize, {
         inclusiveOfStart: false,

@@ -116,6 +116,47 @@ describe('ActorRunner.stop', () => {
     }
   });
 
+  it('ends the run in flight after its current batch, not the whole backlog, and the next runner resumes exactly', async () => {
+    const store = sqliteStore();
+    await store.setUp();
+    try {
+      let reached!: () => void;
+      const started = new Promise<void>((resolve) => (reached = resolve));
+      class SmallBatchCounters extends Counters {
+        static batchSize = 10;
+        async policy(event: DomainEvent, processEvent: ProcessEvent): Promise<void> {
+          reached();
+          await new Promise((resolve) => setImmediate(resolve)); // a policy that takes a turn of the event loop
+          await super.policy(event, processEvent);
+        }
+      }
+      const system = new System({ pipes: [[Worlds, SmallBatchCounters]] });
+      // The backlog is recorded while no runner runs the follower.
+      const writer = new Worlds({ env: store.env() });
+      const id = await writer.createWorld();
+      for (let i = 0; i < 1_000; i++) await writer.makeItSo(id, 'backlog');
+      await writer.close();
+
+      const runner = new ActorRunner(system, { env: store.env() });
+      await runner.start();
+      await started;
+      await runner.stop();
+      const probe = new SmallBatchCounters({ env: store.env() });
+      const position = await probe.trackingPosition('Worlds');
+      await probe.close();
+      expect(position).toBeLessThan(1_001); // stopped before the end of the backlog ...
+      expect(position % 10).toBe(0); // ... at the end of a batch of 10
+
+      const again = new ActorRunner(system, { env: store.env() });
+      await again.start();
+      await again.waitUntilIdle();
+      expect(await again.get(SmallBatchCounters).getCount('backlog')).toBe(1_000);
+      await again.stop();
+    } finally {
+      await store.tearDown();
+    }
+  });
+
   it('can be called twice, and a stopped runner cannot be started again', async () => {
     const runner = new ActorRunner(new System({ pipes: [[Worlds, Counters]] }));
     await runner.start();

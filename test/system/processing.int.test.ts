@@ -299,6 +299,38 @@ describe.each([
     await second.stop();
   });
 
+  it('stops a multi-threaded runner after the batch in flight, not the whole backlog, and resumes exactly', async () => {
+    class SmallBatchCounters extends Counters {
+      static batchSize = 10;
+      async policy(event: DomainEvent, processEvent: ProcessEvent): Promise<void> {
+        await new Promise((resolve) => setImmediate(resolve)); // a policy that takes a turn of the event loop
+        await super.policy(event, processEvent);
+      }
+    }
+    const backlogSystem = new System({ pipes: [[WorldsApplication, SmallBatchCounters]] });
+    const writer = new WorldsApplication({ env: store.env() });
+    const id = await writer.createWorld();
+    for (let i = 0; i < 1_000; i++) await writer.makeItSo(id, 'backlog');
+    await writer.close();
+
+    const runner = new MultiThreadedRunner(backlogSystem, { env: store.env() });
+    await runner.start();
+    const counters = runner.get(SmallBatchCounters);
+    await new Promise<void>((resolve) => counters.onRecorded(() => resolve())); // the first batch is recorded
+    await runner.stop();
+    const probe = new SmallBatchCounters({ env: store.env() });
+    const position = await probe.trackingPosition('WorldsApplication');
+    await probe.close();
+    expect(position).toBeLessThan(1_001);
+    expect(position % 10).toBe(0);
+
+    const again = new MultiThreadedRunner(backlogSystem, { env: store.env() });
+    await again.start();
+    await again.waitUntilIdle();
+    expect(await again.get(SmallBatchCounters).getCount('backlog')).toBe(1_000);
+    await again.stop();
+  });
+
   it('processes each notification once when two runs race', async () => {
     const worlds = new WorldsApplication({ env: store.env() });
     const one = new Counters({ env: store.env() });

@@ -26,6 +26,8 @@ class FollowerWorker {
   #wake: (() => void) | undefined;
   #timer: NodeJS.Timeout | undefined;
   #running = true;
+  /** Aborted by stop: a run in flight ends after its current batch. */
+  readonly #stopping = new AbortController();
   #busy = false;
   #failures = 0;
   readonly done: Promise<void>;
@@ -53,6 +55,7 @@ class FollowerWorker {
 
   stop(): Promise<void> {
     this.#running = false;
+    this.#stopping.abort();
     this.wakeNow();
     return this.done;
   }
@@ -76,7 +79,7 @@ class FollowerWorker {
       for (const item of wanted) {
         const [pipelineId, upstreamName] = parse(item);
         try {
-          await this.follower.pullAndProcess(upstreamName, { pipelineId });
+          await this.follower.pullAndProcess(upstreamName, { pipelineId, signal: this.#stopping.signal });
         } catch (error) {
           failed = true;
           this.onError(error);
