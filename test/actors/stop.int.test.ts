@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { start, stop, type Ref } from 'nact';
 import { ActorRunner, DomainEvent, ProcessEvent, System } from '../../src';
 import { Counters, World } from '../seed-example';
+import { backlogPosition, recordBacklog, SmallBatchCounters } from '../support/backlog';
 import { postgresStore, sqliteStore, StoreSetup } from '../support/stores';
 import { processIn, statusWhen, Worlds } from './support/systems';
 
@@ -120,30 +121,13 @@ describe('ActorRunner.stop', () => {
     const store = sqliteStore();
     await store.setUp();
     try {
-      let reached!: () => void;
-      const started = new Promise<void>((resolve) => (reached = resolve));
-      class SmallBatchCounters extends Counters {
-        static batchSize = 10;
-        async policy(event: DomainEvent, processEvent: ProcessEvent): Promise<void> {
-          reached();
-          await new Promise((resolve) => setImmediate(resolve)); // a policy that takes a turn of the event loop
-          await super.policy(event, processEvent);
-        }
-      }
       const system = new System({ pipes: [[Worlds, SmallBatchCounters]] });
-      // The backlog is recorded while no runner runs the follower.
-      const writer = new Worlds({ env: store.env() });
-      const id = await writer.createWorld();
-      for (let i = 0; i < 1_000; i++) await writer.makeItSo(id, 'backlog');
-      await writer.close();
-
+      await recordBacklog(Worlds, store.env(), 1_000); // while no runner runs the follower
       const runner = new ActorRunner(system, { env: store.env() });
       await runner.start();
-      await started;
+      await statusWhen(runner, (s) => processIn(s, 'SmallBatchCounters').state === 'running');
       await runner.stop();
-      const probe = new SmallBatchCounters({ env: store.env() });
-      const position = await probe.trackingPosition('Worlds');
-      await probe.close();
+      const position = await backlogPosition(store.env(), 'Worlds');
       expect(position).toBeLessThan(1_001); // stopped before the end of the backlog ...
       expect(position % 10).toBe(0); // ... at the end of a batch of 10
 

@@ -15,6 +15,7 @@ import {
 } from '../../src';
 import { Counters, World, WorldsApplication } from '../seed-example';
 import { Player, Server } from '../support/ball';
+import { backlogPosition, recordBacklog, SmallBatchCounters } from '../support/backlog';
 import { memoryStore, postgresStore, sqliteStore, StoreSetup } from '../support/stores';
 
 type AsyncRunner = MultiThreadedRunner | SteppingSingleThreadedRunner | SteppingMultiThreadedRunner;
@@ -300,27 +301,13 @@ describe.each([
   });
 
   it('stops a multi-threaded runner after the batch in flight, not the whole backlog, and resumes exactly', async () => {
-    class SmallBatchCounters extends Counters {
-      static batchSize = 10;
-      async policy(event: DomainEvent, processEvent: ProcessEvent): Promise<void> {
-        await new Promise((resolve) => setImmediate(resolve)); // a policy that takes a turn of the event loop
-        await super.policy(event, processEvent);
-      }
-    }
     const backlogSystem = new System({ pipes: [[WorldsApplication, SmallBatchCounters]] });
-    const writer = new WorldsApplication({ env: store.env() });
-    const id = await writer.createWorld();
-    for (let i = 0; i < 1_000; i++) await writer.makeItSo(id, 'backlog');
-    await writer.close();
-
+    await recordBacklog(WorldsApplication, store.env(), 1_000); // while no runner runs the follower
     const runner = new MultiThreadedRunner(backlogSystem, { env: store.env() });
     await runner.start();
-    const counters = runner.get(SmallBatchCounters);
-    await new Promise<void>((resolve) => counters.onRecorded(() => resolve())); // the first batch is recorded
+    await new Promise<void>((resolve) => runner.get(SmallBatchCounters).onRecorded(() => resolve())); // a first batch
     await runner.stop();
-    const probe = new SmallBatchCounters({ env: store.env() });
-    const position = await probe.trackingPosition('WorldsApplication');
-    await probe.close();
+    const position = await backlogPosition(store.env(), 'WorldsApplication');
     expect(position).toBeLessThan(1_001);
     expect(position % 10).toBe(0);
 
