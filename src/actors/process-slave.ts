@@ -33,9 +33,15 @@ export function spawnProcessSlave(parent: ParentRef, name: string, deps: SlaveDe
           tell(master, { type: 'run-finished', runId: message.runId, processed });
           return state;
         }
-        case 'skip':
-          await answer(message.replyTo, () => skip(follower, pipelineId, message.upstreamName, message.notificationId, message.reason));
+        case 'skip': {
+          // Skips only the notification named: the follower refuses (SkipError) if another is next.
+          const { upstreamName, notificationId, reason } = message;
+          await answer(message.replyTo, async () => {
+            await follower.skipNext(upstreamName, reason, { pipelineId, notificationId });
+            return notificationId;
+          });
           return state;
+        }
       }
     },
     {
@@ -46,11 +52,4 @@ export function spawnProcessSlave(parent: ParentRef, name: string, deps: SlaveDe
       },
     },
   );
-}
-
-/** Skips `notificationId` if it is still the next notification to process; resolves with its id. */
-async function skip(follower: Follower, pipelineId: number, upstreamName: string, notificationId: number, reason: string): Promise<number> {
-  // The follower checks and skips in one exclusive step, refusing if another notification is next.
-  await follower.skipNext(upstreamName, reason, { pipelineId, notificationId });
-  return notificationId;
 }

@@ -45,6 +45,17 @@ export type RecordingListener = (recordings: readonly Recording[], pipelineId: n
 
 const DEFAULT_CACHE_SIZE = 1000;
 
+/** Each originator's events, in the order given. */
+function eventsByOriginator(events: readonly AggregateEvent<any>[]): Map<string, AggregateEvent<any>[]> {
+  const byOriginator = new Map<string, AggregateEvent<any>[]>();
+  for (const event of events) {
+    const own = byOriginator.get(event.originatorId);
+    if (own === undefined) byOriginator.set(event.originatorId, [event]);
+    else own.push(event);
+  }
+  return byOriginator;
+}
+
 /**
  * An event-sourced application: commands are its methods; it saves aggregates' new events to its
  * event store, reconstructs aggregates through its repository, and every event it records gets a
@@ -145,19 +156,9 @@ export class Application {
       for (const aggregate of aggregates) this.repository.cache?.evict(aggregate.id);
       throw error;
     }
-    const cache = this.repository.cache;
-    if (cache !== undefined && aggregates.length === 1 && events.every((event) => event.originatorId === aggregates[0].id)) {
-      cache.advance(aggregates[0], events);
-    } else if (cache !== undefined) {
-      const byAggregate = new Map<string, AggregateEvent<any>[]>();
-      for (const event of events) {
-        const own = byAggregate.get(event.originatorId);
-        if (own === undefined) byAggregate.set(event.originatorId, [event]);
-        else own.push(event);
-      }
-      for (const aggregate of aggregates) cache.advance(aggregate, byAggregate.get(aggregate.id) ?? []);
-    }
-    await this.snapshotWhereDue(aggregates, events);
+    const own = eventsByOriginator(events);
+    for (const aggregate of aggregates) this.repository.cache?.advance(aggregate, own.get(aggregate.id) ?? []);
+    await this.snapshotWhereDue(aggregates, own);
     return events.map((domainEvent, index) => ({ domainEvent, notificationId: ids[index] }));
   }
 
@@ -192,14 +193,14 @@ export class Application {
     }
   }
 
-  private async snapshotWhereDue(aggregates: readonly Aggregate[], events: readonly AggregateEvent<any>[]): Promise<void> {
+  private async snapshotWhereDue(aggregates: readonly Aggregate[], own: ReadonlyMap<string, readonly AggregateEvent<any>[]>): Promise<void> {
     if (this.snapshots === undefined || this.snapshottingIntervals.size === 0) return;
     for (const aggregate of aggregates) {
       const interval = this.snapshottingIntervals.get(aggregate.constructor as AggregateClass<any>);
       if (interval === undefined) continue;
-      const own = events.filter((event) => event.originatorId === aggregate.id);
-      if (own.length === 0) continue;
-      const before = own[0].originatorVersion - 1;
+      const first = own.get(aggregate.id)?.[0];
+      if (first === undefined) continue;
+      const before = first.originatorVersion - 1;
       if (Math.floor(aggregate.version / interval) > Math.floor(before / interval)) {
         try {
           await this.snapshots.put([Snapshot.take(aggregate)]);

@@ -86,9 +86,10 @@ export class Follower extends Leader {
 
   /**
    * Processes every notification of `upstreamName` (in one pipeline) that is new since the tracking
-   * position (or until `signal` is aborted); resolves with how many were processed. Calls for one upstream and pipeline run one
-   * after another. A policy that throws stops the run: what came before it is recorded, nothing of
-   * the failing notification is, and the returned promise rejects with a PolicyError.
+   * position (or until `signal` is aborted); resolves with how many were processed. Calls for one
+   * upstream and pipeline run one after another. A policy that throws stops the run: what came
+   * before it is recorded, nothing of the failing notification is, and the returned promise rejects
+   * with a PolicyError.
    */
   async pullAndProcess(upstreamName: string, options: PullOptions = {}): Promise<number> {
     const upstream = this.upstream(upstreamName);

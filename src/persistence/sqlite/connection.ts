@@ -15,6 +15,7 @@ import type { ResolvedSqliteOptions } from './options';
 export class SqliteConnection {
   readonly file: string;
   readonly busyTimeoutMs: number;
+  private readonly shared: SharedDatabase;
   private readonly db: Database.Database;
   private readonly createdTables = new Set<string>();
   private closed = false;
@@ -22,7 +23,8 @@ export class SqliteConnection {
   constructor(options: ResolvedSqliteOptions) {
     this.file = options.dbName;
     this.busyTimeoutMs = options.busyTimeoutMs;
-    this.db = this.attempt('opening', () => acquire(options));
+    this.shared = this.attempt('opening', () => acquire(options));
+    this.db = this.shared.db;
   }
 
   /** How many connections to files this thread has open (each shared by the factories of one file). */
@@ -60,7 +62,7 @@ export class SqliteConnection {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    release(this.db);
+    release(this.shared);
   }
 
   private attempt<T>(action: string, work: () => T): T {
@@ -72,23 +74,23 @@ export class SqliteConnection {
   }
 }
 
+/** A connection and how many handles use it; `key` names it among this thread's shared ones. */
 interface SharedDatabase {
-  readonly key: string;
+  readonly key?: string;
   readonly db: Database.Database;
   handles: number;
 }
 
 /** Open connections of this thread to files, by file and settings. */
 const sharedByKey = new Map<string, SharedDatabase>();
-const sharedByDatabase = new Map<Database.Database, SharedDatabase>();
 
 /** This thread's connection to the file (opened and configured if need be); ':memory:' is always new. */
-function acquire(options: ResolvedSqliteOptions): Database.Database {
+function acquire(options: ResolvedSqliteOptions): SharedDatabase {
   const key = options.inMemory ? undefined : `${resolve(options.dbName)}\0${options.synchronous}\0${options.busyTimeoutMs}`;
   const existing = key === undefined ? undefined : sharedByKey.get(key);
   if (existing !== undefined && existing.db.open) {
     existing.handles += 1;
-    return existing.db;
+    return existing;
   }
   const db = new Database(options.dbName, { timeout: options.busyTimeoutMs });
   try {
@@ -97,23 +99,16 @@ function acquire(options: ResolvedSqliteOptions): Database.Database {
     db.close();
     throw error;
   }
-  if (key !== undefined) {
-    const shared = { key, db, handles: 1 };
-    sharedByKey.set(key, shared);
-    sharedByDatabase.set(db, shared);
-  }
-  return db;
+  const shared = { key, db, handles: 1 };
+  if (key !== undefined) sharedByKey.set(key, shared);
+  return shared;
 }
 
 /** Gives back a handle: the connection closes with its last handle. */
-function release(db: Database.Database): void {
-  const shared = sharedByDatabase.get(db);
-  if (shared !== undefined && --shared.handles > 0) return;
-  if (shared !== undefined) {
-    sharedByDatabase.delete(db);
-    if (sharedByKey.get(shared.key) === shared) sharedByKey.delete(shared.key);
-  }
-  if (db.open) db.close();
+function release(shared: SharedDatabase): void {
+  if (--shared.handles > 0) return;
+  if (shared.key !== undefined && sharedByKey.get(shared.key) === shared) sharedByKey.delete(shared.key);
+  if (shared.db.open) shared.db.close();
 }
 
 /** WAL lets readers go on while one writer writes; it is a property of the file, kept once set. */

@@ -25,8 +25,7 @@ class FollowerWorker {
   #immediate: NodeJS.Immediate | undefined;
   #wake: (() => void) | undefined;
   #timer: NodeJS.Timeout | undefined;
-  #running = true;
-  /** Aborted by stop: a run in flight ends after its current batch. */
+  /** Aborted by stop: the loop ends, and a run in flight ends after its current batch. */
   readonly #stopping = new AbortController();
   #busy = false;
   #failures = 0;
@@ -54,7 +53,6 @@ class FollowerWorker {
   }
 
   stop(): Promise<void> {
-    this.#running = false;
     this.#stopping.abort();
     this.wakeNow();
     return this.done;
@@ -67,11 +65,15 @@ class FollowerWorker {
     this.#wake?.();
   };
 
+  private get running(): boolean {
+    return !this.#stopping.signal.aborted;
+  }
+
   private async loop(): Promise<void> {
-    while (this.#running) {
+    while (this.running) {
       // Prompted, but not yet woken: let more prompts come (see prompt).
       if (this.#wanted.size === 0 || this.#immediate !== undefined) await this.sleep(this.options.pollIntervalMs, true);
-      if (!this.#running) break;
+      if (!this.running) break;
       const wanted = [...this.#wanted];
       this.#wanted.clear();
       this.#busy = true;
@@ -108,7 +110,7 @@ class FollowerWorker {
       };
       this.#timer = setTimeout(() => finish(true), ms);
       this.#wake = () => {
-        if (wakeable || !this.#running) finish(false);
+        if (wakeable || !this.running) finish(false);
       };
     });
   }
