@@ -22,9 +22,13 @@ export interface JsonReply {
   readonly headers?: Readonly<Record<string, string>>;
 }
 
-/** JSON.stringify replacer: an Error becomes its message (a runner's status holds Errors). */
-export function errorsAsMessages(_key: string, value: unknown): unknown {
-  return value instanceof Error ? value.message : value;
+/**
+ * JSON.stringify replacer: an Error becomes its message (a runner's status holds Errors). It looks
+ * at the value before its toJSON (errors of the library have one), which is `this[key]`.
+ */
+export function errorsAsMessages(this: unknown, key: string, value: unknown): unknown {
+  const raw = this !== null && typeof this === 'object' ? (this as Record<string, unknown>)[key] : value;
+  return raw instanceof Error ? raw.message : value;
 }
 
 /**

@@ -3,12 +3,15 @@ import { applicationNameOf, type Application } from '../application';
 import {
   Edge,
   Follower,
+  processStatus,
   Runner,
   RunnerError,
   RunnerOptions,
   sleep,
   System,
   type ApplicationClass,
+  type ProcessStatus,
+  type RunnerStatus,
 } from '../system';
 import type { CommandApplicationClass, CommandArgs, CommandName, CommandResult } from './commands';
 import { AskTimeoutError } from './errors';
@@ -40,36 +43,10 @@ export interface AskOptions {
   pipelineId?: number;
 }
 
-/** One upstream log of a process application, in one pipeline. */
-export interface UpstreamStatus {
-  readonly upstreamName: string;
-  /** The last notification processed (the tracking position); null when it could not be read. */
-  readonly position: number | null;
-  /** The upstream's last notification in this pipeline (recorder.maxNotificationId(pipelineId)). */
-  readonly head: number | null;
-  /** Notifications of this pipeline after the position, counted up to LAG_COUNT_LIMIT. */
-  readonly lag: number | null;
-  /** Why position, head or lag could not be read. */
-  readonly error?: Error;
-}
+/** A process application's status on the actor runner: its master's run count and pending prompt too. */
+export type ActorProcessStatus = ProcessStatus & ProcessSnapshot;
 
-export interface ProcessStatus extends ProcessSnapshot {
-  readonly upstreams: readonly UpstreamStatus[];
-  /** The sum of the upstreams' lags (null if one could not be read). */
-  readonly lag: number | null;
-}
-
-export interface PipelineStatus {
-  readonly pipelineId: number;
-  readonly processes: readonly ProcessStatus[];
-}
-
-export interface ActorRunnerStatus {
-  readonly pipelines: readonly PipelineStatus[];
-}
-
-/** Lags are counted by reading the notifications after the position: at most this many. */
-export const LAG_COUNT_LIMIT = 1000;
+export type ActorRunnerStatus = RunnerStatus<ActorProcessStatus>;
 
 const DEFAULT_ASK_TIMEOUT_MS = 30_000;
 const STATUS_TIMEOUT_MS = 30_000;
@@ -140,6 +117,7 @@ export class ActorRunner extends Runner {
         supervision: this.supervision,
         statusTimeoutMs: STATUS_TIMEOUT_MS,
         onFault: (error) => this.recordError(error),
+        onFailure: (applicationName, pipelineId, error) => this.failureWarnings.failed(applicationName, pipelineId, error),
         random: this.#options.random,
       });
       const systemActor = this.#systemActor;
@@ -217,9 +195,11 @@ export class ActorRunner extends Runner {
    * Every process application of every pipeline this runner runs: its state, restarts and last
    * error, and for each upstream the tracking position, the upstream's head and the lag.
    */
-  async status(): Promise<ActorRunnerStatus> {
+  override async status(): Promise<ActorRunnerStatus> {
     const snapshots = await this.snapshots();
-    const processes = await Promise.all(snapshots.map((snapshot) => this.processStatus(snapshot)));
+    const processes = await Promise.all(
+      snapshots.map((snapshot) => processStatus(snapshot, this.applicationIn(snapshot.applicationName, snapshot.pipelineId) as Follower)),
+    );
     return {
       pipelines: this.pipelineIds.map((pipelineId) => ({
         pipelineId,
@@ -345,31 +325,6 @@ export class ActorRunner extends Runner {
 
   private snapshots(): Promise<ProcessSnapshot[]> {
     return ask<SystemMessage, ProcessSnapshot[]>(this.systemActor(), (replyTo) => ({ type: 'status', replyTo }), STATUS_TIMEOUT_MS);
-  }
-
-  private async processStatus(snapshot: ProcessSnapshot): Promise<ProcessStatus> {
-    const follower = this.applicationIn(snapshot.applicationName, snapshot.pipelineId) as Follower;
-    const { pipelineId } = snapshot;
-    const upstreams = await Promise.all(
-      this.system.followsOf(snapshot.applicationName).map(async (upstreamName): Promise<UpstreamStatus> => {
-        try {
-          const [position, head] = await Promise.all([
-            follower.trackingPosition(upstreamName, pipelineId),
-            follower.upstreamRecorder(upstreamName).maxNotificationId(pipelineId),
-          ]);
-          const lag =
-            position === head
-              ? 0
-              : (await follower.upstreamRecorder(upstreamName).selectNotifications(position, LAG_COUNT_LIMIT, { inclusiveOfStart: false, pipelineId }))
-                  .length;
-          return { upstreamName, position, head, lag };
-        } catch (error) {
-          return { upstreamName, position: null, head: null, lag: null, error: error instanceof Error ? error : new Error(String(error)) };
-        }
-      }),
-    );
-    const lag = upstreams.some((upstream) => upstream.lag === null) ? null : upstreams.reduce((sum, upstream) => sum + upstream.lag!, 0);
-    return { ...snapshot, upstreams, lag };
   }
 }
 

@@ -16,6 +16,8 @@ export interface PipelineDependencies {
   /** How long a status request waits for a master (masters do no I/O: they answer at once). */
   readonly statusTimeoutMs: number;
   readonly onFault: (error: Error) => void;
+  /** Told of every failure of a process (for the warnings on stderr). */
+  readonly onFailure?: (applicationName: string, pipelineId: number, error: Error) => void;
   readonly random?: () => number;
 }
 
@@ -78,6 +80,7 @@ export function spawnPipelineActor(parent: ParentRef, deps: PipelineDependencies
               pipelineId,
               supervision,
               onFault: deps.onFault,
+              onFailure: deps.onFailure && ((error: Error) => deps.onFailure!(name, pipelineId, error)),
               random: deps.random,
             });
           }

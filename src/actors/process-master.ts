@@ -1,7 +1,7 @@
 import { produce } from 'immer';
-import { PolicyError, RunnerError, type Follower } from '../system';
+import { describeFailure, PolicyError, RunnerError, type Follower, type ProcessFailure, type ProcessState } from '../system';
 import { spawnProcessSlave } from './process-slave';
-import type { MasterMessage, ProcessFailure, ProcessSnapshot, ProcessState, SlaveMessage } from './protocols';
+import type { MasterMessage, ProcessSnapshot, SlaveMessage } from './protocols';
 import { failure, ok, reply, spawnActor, stopActor, tell, type ActorRef, type ParentRef, type ReplyTo, type TypedContext } from './refs';
 import { backoffDelay, restartsWithin, type SupervisionOptions } from './supervision';
 
@@ -11,6 +11,8 @@ export interface MasterDependencies {
   readonly supervision: SupervisionOptions;
   /** Told of an error in the master's own code (a bug): the master resumes with its state as it was. */
   readonly onFault: (error: Error) => void;
+  /** Told of every failure of the process (its slave crashed). */
+  readonly onFailure?: (error: Error) => void;
   /** For tests: the source of jitter (default Math.random). */
   readonly random?: () => number;
 }
@@ -132,6 +134,7 @@ export function spawnProcessMaster(parent: ParentRef, name: string, deps: Master
     });
 
   const crashed = (state: MasterState, error: Error, ctx: Context): MasterState => {
+    deps.onFailure?.(error);
     const now = Date.now();
     const key = error instanceof PolicyError ? `${error.upstreamName}:${error.notificationId}` : undefined;
     const progress = key !== undefined && key !== state.lastPolicyFailure;
@@ -214,8 +217,14 @@ export function spawnProcessMaster(parent: ParentRef, name: string, deps: Master
           );
           return state;
         }
-        // The slave skips first, then runs: its mailbox keeps the order.
-        const ready = withSlave(fresh(state), ctx);
+        // The slave skips first, then runs: its mailbox keeps the order. The failure is behind the
+        // process once the notification is skipped, so status no longer shows it.
+        const ready = withSlave(
+          produce(fresh(state), (draft) => {
+            draft.lastError = undefined;
+          }),
+          ctx,
+        );
         tell(ready.slave, {
           type: 'skip',
           upstreamName: failed.upstreamName,
@@ -249,19 +258,4 @@ export function spawnProcessMaster(parent: ParentRef, name: string, deps: Master
       return ctx.resume;
     },
   });
-}
-
-/** What status shows of an error: a PolicyError names the notification it failed on. */
-export function describeFailure(error: Error, pipelineId: number, at: number): ProcessFailure {
-  if (error instanceof PolicyError) {
-    return {
-      error,
-      message: error.message,
-      at,
-      upstreamName: error.upstreamName,
-      notificationId: error.notificationId,
-      pipelineId: error.pipelineId,
-    };
-  }
-  return { error, message: `${error.name}: ${error.message}`, at, pipelineId };
 }

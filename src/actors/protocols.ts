@@ -1,34 +1,13 @@
 // The messages the runner's actors accept: one discriminated union per actor, sent through typed refs.
+import type { ProcessActivity } from '../system';
 import type { ReplyTo } from './refs';
 
-/** Where a process application stands (see ProcessMaster for the transitions). */
-export type ProcessState = 'running' | 'idle' | 'backing-off' | 'failed' | 'stopped';
-
-/** A failure of a process, as the master keeps it. */
-export interface ProcessFailure {
-  /** The error itself (a PolicyError, an OperationalError, ...). */
-  readonly error: Error;
-  readonly message: string;
-  /** When the master learnt of it (milliseconds since the epoch). */
-  readonly at: number;
-  /** The notification it failed on, when the failure was a policy's (PolicyError). */
-  readonly upstreamName?: string;
-  readonly notificationId?: number;
-  readonly pipelineId: number;
-}
-
 /** What a master knows of its process (status adds positions and heads, read from the stores). */
-export interface ProcessSnapshot {
-  readonly pipelineId: number;
-  readonly applicationName: string;
-  readonly state: ProcessState;
-  /** Restarts of the slave since the runner started. */
-  readonly restarts: number;
+export interface ProcessSnapshot extends ProcessActivity {
   /** Runs started since the runner started (changes whenever anything is processed). */
   readonly runs: number;
   /** Whether a prompt came while a run was in flight (another run follows it). */
   readonly pending: boolean;
-  readonly lastError?: ProcessFailure;
 }
 
 /** Commands as messages: a method of an application, with its arguments. */

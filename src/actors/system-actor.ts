@@ -14,6 +14,8 @@ export interface SystemActorDependencies {
   readonly supervision: SupervisionOptions;
   readonly statusTimeoutMs: number;
   readonly onFault: (error: Error) => void;
+  /** Told of every failure of a process (for the warnings on stderr). */
+  readonly onFailure?: (applicationName: string, pipelineId: number, error: Error) => void;
   readonly random?: () => number;
 }
 
@@ -49,6 +51,7 @@ export function spawnSystemActor(parent: ParentRef, deps: SystemActorDependencie
                 supervision: deps.supervision,
                 statusTimeoutMs: deps.statusTimeoutMs,
                 onFault: deps.onFault,
+                onFailure: deps.onFailure,
                 random: deps.random,
               });
             }

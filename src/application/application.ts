@@ -10,11 +10,12 @@ import {
 } from '../persistence';
 import { AggregateCache } from './aggregate-cache';
 import { Environment, EnvType } from './environment';
-import { ApplicationError } from './errors';
+import { ApplicationError, DownstreamProcessingError } from './errors';
 import { EventStore } from './event-store';
 import { NotificationLog } from './notification-log';
 import { createInfrastructure, createMapper } from './persistence';
 import { Repository } from './repository';
+import { warn } from './warnings';
 
 /** The name an application class gives its instances: its own static applicationName, else its class name. */
 export function applicationNameOf(cls: { readonly name: string; applicationName?: string }): string {
@@ -127,7 +128,9 @@ export class Application {
   /**
    * Records the new events of the aggregates in one atomic write: all of them, or none when another
    * writer recorded one of these versions first (RecordConflictError). Resolves when every listener
-   * (a runner prompting followers) has finished with the recordings.
+   * (a runner prompting followers) has finished with the recordings. A listener that fails after
+   * the write committed rejects with DownstreamProcessingError: the command is recorded, and must
+   * not be repeated.
    */
   async save(...aggregates: Aggregate[]): Promise<Recording[]> {
     this.checkOpen();
@@ -135,7 +138,12 @@ export class Application {
     for (const aggregate of aggregates) events.push(...aggregate.collectEvents());
     if (events.length === 0) return [];
     const recordings = await this.record(aggregates, events, { pipelineId: this.pipelineId });
-    await this.notifyRecorded(recordings, this.pipelineId);
+    try {
+      await this.notifyRecorded(recordings, this.pipelineId);
+    } catch (error) {
+      if (error instanceof DownstreamProcessingError) throw error;
+      throw new DownstreamProcessingError(this.name, recordings.map((recording) => recording.notificationId), error);
+    }
     return recordings;
   }
 
@@ -193,6 +201,11 @@ export class Application {
     }
   }
 
+  /**
+   * Takes the snapshots that the events just recorded make due. It runs after the write
+   * committed, so a snapshot that cannot be written fails nothing: the events are recorded, and a
+   * snapshot only saves replaying them. Such a failure is a warning.
+   */
   private async snapshotWhereDue(aggregates: readonly Aggregate[], own: ReadonlyMap<string, readonly AggregateEvent<any>[]>): Promise<void> {
     if (this.snapshots === undefined || this.snapshottingIntervals.size === 0) return;
     for (const aggregate of aggregates) {
@@ -205,7 +218,8 @@ export class Application {
         try {
           await this.snapshots.put([Snapshot.take(aggregate)]);
         } catch (error) {
-          if (!(error instanceof RecordConflictError)) throw error;
+          if (error instanceof RecordConflictError) continue; // already snapshotted at this version
+          warn(`${this.name} recorded aggregate ${aggregate.id} at version ${aggregate.version} but could not snapshot it: ${(error as Error).message}`);
         }
       }
     }

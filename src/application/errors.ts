@@ -1,5 +1,7 @@
+import { EventSourcingError } from '../domain';
+
 /** No aggregate with this id (at this version) is recorded. */
-export class AggregateNotFound extends Error {
+export class AggregateNotFound extends EventSourcingError {
   override name = 'AggregateNotFound';
 
   constructor(
@@ -15,6 +17,36 @@ export class AggregateNotFound extends Error {
 }
 
 /** An application was asked for something its configuration does not allow. */
-export class ApplicationError extends Error {
+export class ApplicationError extends EventSourcingError {
   override name = 'ApplicationError';
+}
+
+/**
+ * A command's own write was recorded, but processing what it recorded downstream failed (a
+ * follower's read or write, after retries of transient failures, or its policy). The command must
+ * not be repeated: it is recorded, and processing resumes from the followers' tracking positions.
+ */
+export class DownstreamProcessingError extends EventSourcingError {
+  override name = 'DownstreamProcessingError';
+  override readonly cause: unknown;
+
+  constructor(
+    readonly applicationName: string,
+    /** The notification ids of what the command recorded. */
+    readonly notificationIds: readonly number[],
+    cause: unknown,
+  ) {
+    super(
+      `${applicationName} recorded the command (notification${notificationIds.length === 1 ? '' : 's'} ` +
+        `${describeIds(notificationIds)}), but processing it downstream failed: ` +
+        `${cause instanceof Error ? cause.message : String(cause)}. Do not repeat the command; ` +
+        `processing resumes from the followers' tracking positions`,
+    );
+    this.cause = cause;
+  }
+}
+
+function describeIds(ids: readonly number[]): string {
+  if (ids.length <= 3) return ids.join(', ');
+  return `${ids[0]} to ${ids[ids.length - 1]}`;
 }

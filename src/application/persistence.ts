@@ -23,7 +23,7 @@ export function createInfrastructure(env: Environment): InfrastructureFactory {
   const applicationName = env.applicationName;
   switch (persistenceModule(env)) {
     case 'memory':
-      return new MemoryInfrastructureFactory();
+      return new MemoryInfrastructureFactory({ applicationName });
     case 'sqlite':
       return new SqliteInfrastructureFactory({
         applicationName,
@@ -48,5 +48,5 @@ export function createMapper(env: Environment, transcoder: JSONTranscoder): Mapp
   const compressor = env.choice('COMPRESSOR', ['none', 'zlib'] as const, 'none') === 'zlib' ? new ZlibCompressor() : undefined;
   const key = env.get('CIPHER_KEY');
   const cipher = key === undefined ? undefined : new AesGcmCipher(key, env.source('CIPHER_KEY'));
-  return new Mapper({ transcoder, compressor, cipher });
+  return new Mapper({ transcoder, compressor, cipher, applicationName: env.applicationName });
 }

@@ -1,5 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { Aggregate, AggregateEvent, cloneAggregate, Snapshot } from '../domain';
+import { Aggregate, AggregateEvent, cloneAggregate, EventSourcingError, Snapshot } from '../domain';
 import { DataError } from '../persistence';
 import type { AggregateCache } from './aggregate-cache';
 import { AggregateNotFound } from './errors';
@@ -50,7 +50,7 @@ export class Repository {
     if (aggregate === undefined && this.snapshots !== undefined) {
       const [snapshot] = await this.snapshots.get<Snapshot>(aggregateId, { desc: true, limit: 1, lte: version });
       if (snapshot !== undefined) {
-        aggregate = snapshot.mutate<A>();
+        aggregate = this.fromSnapshot<A>(snapshot);
         after = snapshot.originatorVersion;
       }
     }
@@ -59,6 +59,20 @@ export class Repository {
     if (aggregate === undefined) throw new AggregateNotFound(aggregateId, version);
     if (version === undefined && events.length > 0) this.cache?.advance(aggregate, events);
     return aggregate;
+  }
+
+  /** The aggregate a snapshot describes; a snapshot whose state cannot make one is a DataError naming it. */
+  private fromSnapshot<A extends Aggregate>(snapshot: Snapshot): A {
+    try {
+      return snapshot.mutate<A>();
+    } catch (error) {
+      if (!(error instanceof EventSourcingError)) throw error;
+      const where = this.snapshots!.mapper.applicationName;
+      throw new DataError(
+        `cannot make aggregate ${snapshot.originatorId} from its snapshot at version ${snapshot.originatorVersion}` +
+          `${where === undefined ? '' : ` of ${where}`}: ${error.message}`,
+      );
+    }
   }
 
   /** Whether any event of this aggregate is recorded. */

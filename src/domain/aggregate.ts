@@ -7,8 +7,10 @@ import {
   EventClass,
   makeEvent,
 } from './events';
+import { TopicError } from './errors';
+import { loadedExportedFunctions, loadedModuleCount } from './loaded-exports';
 import { checkUpcasters, Upcaster } from './upcasting';
-import { ownTopic, registeredTopic, registerTopic } from './topics';
+import { ownTopic, registeredTopic, registerTopic, setTopicDiscovery } from './topics';
 
 /** The attributes a command passes to `triggerEvent` for event class `E`. */
 export type EventAttributes<E extends AggregateEvent<any>> = AddedAttributes<E, AggregateCreated<any>>;
@@ -94,6 +96,18 @@ function isEventClass(value: unknown): value is EventClass {
   return typeof value === 'function' && value.prototype instanceof DomainEvent;
 }
 
+function isAggregateClass(value: unknown): value is AggregateClass<any> {
+  return typeof value === 'function' && value.prototype instanceof Aggregate;
+}
+
+/** The event classes that are static properties of an aggregate class whose topic is `topic`, with their topics. */
+function* nestedEventClasses(cls: AggregateClass<any>, topic: string): Generator<[topic: string, cls: EventClass]> {
+  for (const key of Object.getOwnPropertyNames(cls)) {
+    const value = (cls as unknown as Record<string, unknown>)[key];
+    if (isEventClass(value)) yield [ownTopic(value) ?? `${topic}.${key}`, value];
+  }
+}
+
 /**
  * Registers an aggregate class (and the classes it extends) under its topic, and every event class
  * that is a static property of it under `AggregateTopic.PropertyName`. Returns the aggregate's topic.
@@ -106,14 +120,13 @@ export function registerAggregate(cls: AggregateClass<any>): string {
   checkUpcasters(cls as AggregateClass & { name: string });
   const topic = ownTopic(cls) ?? cls.name;
   if (!topic) throw new TypeError('an anonymous aggregate class needs a static topic');
-  for (const key of Object.getOwnPropertyNames(cls)) {
-    const value = (cls as unknown as Record<string, unknown>)[key];
-    if (isEventClass(value) && registeredTopic(value) === undefined) {
+  for (const [eventTopic, value] of nestedEventClasses(cls, topic)) {
+    if (registeredTopic(value) === undefined) {
       checkUpcasters(value as EventClass & { name: string });
-      registerTopic(ownTopic(value) ?? `${topic}.${key}`, value);
+      registerTopic(eventTopic, value, 'event');
     }
   }
-  registerTopic(topic, cls);
+  registerTopic(topic, cls, 'aggregate');
   return topic;
 }
 
@@ -124,7 +137,7 @@ export function registerEvent(cls: EventClass<any>): string {
   checkUpcasters(cls as EventClass & { name: string });
   const topic = ownTopic(cls) ?? cls.name;
   if (!topic) throw new TypeError('an anonymous event class needs a static topic');
-  registerTopic(topic, cls);
+  registerTopic(topic, cls, 'event');
   return topic;
 }
 
@@ -146,3 +159,44 @@ export function topicOf(cls: AggregateClass<any> | EventClass<any>): string {
     ? registerAggregate(cls as AggregateClass<any>)
     : registerEvent(cls as EventClass<any>));
 }
+
+/** Topics looked for among loaded modules in vain, with how many modules were loaded then. */
+const missed = new Map<string, number>();
+
+/**
+ * Registers the class that gives `topic` a class, found among the classes that loaded modules
+ * export (as the seeds' library imports a topic's module): the aggregate class whose topic it is
+ * or that has it as a nested event class, or a stand-alone event class. So a process that reads
+ * stored events before it uses their classes needs no register() for classes its modules export.
+ * Two different classes that would both take the topic are an error naming them.
+ */
+function discoverTopic(topic: string): void {
+  const modules = loadedModuleCount();
+  if (missed.get(topic) === modules) return;
+  const owners = new Set<Function>();
+  for (const value of loadedExportedFunctions()) {
+    try {
+      if (isAggregateClass(value)) {
+        if (registeredTopic(value) !== undefined) continue;
+        const own = ownTopic(value) ?? value.name;
+        if (own === topic) owners.add(value);
+        for (const [eventTopic] of nestedEventClasses(value, own)) if (eventTopic === topic) owners.add(value);
+      } else if (isEventClass(value) && registeredTopic(value) === undefined && (ownTopic(value) ?? value.name) === topic) {
+        owners.add(value);
+      }
+    } catch (error) {
+      if (!(error instanceof TopicError)) throw error; // a class whose own topic is invalid cannot be it
+    }
+  }
+  if (owners.size > 1) {
+    throw new TopicError(
+      `topic '${topic}' could be any of the loaded classes ${[...owners].map((owner) => owner.name).join(', ')}: ` +
+        `register the right one with register() at start-up`,
+    );
+  }
+  const [owner] = owners;
+  if (owner === undefined) missed.set(topic, modules);
+  else register(owner as AggregateClass<any>);
+}
+
+setTopicDiscovery(discoverTopic);

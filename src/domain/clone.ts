@@ -25,7 +25,10 @@ export function deepClone<T>(value: T): T {
   const copy = Object.create(Object.getPrototypeOf(value)) as Record<string, unknown>;
   for (const key of Object.keys(value)) {
     const item = (value as Record<string, unknown>)[key];
-    copy[key] = item === null || typeof item !== 'object' ? item : deepClone(item);
+    const cloned = item === null || typeof item !== 'object' ? item : deepClone(item);
+    // A "__proto__" key is data here (parsed JSON can hold one): assigning it would set the prototype.
+    if (key === '__proto__') Object.defineProperty(copy, key, { value: cloned, writable: true, enumerable: true, configurable: true });
+    else copy[key] = cloned;
   }
   return copy as T;
 }

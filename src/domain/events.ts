@@ -1,6 +1,7 @@
 import { freeze, immerable } from 'immer';
 import type { Aggregate } from './aggregate';
 import { OriginatorError } from './errors';
+import { assignFields } from './fields';
 import { resolveTopic } from './topics';
 import type { Upcaster } from './upcasting';
 
@@ -29,8 +30,9 @@ export abstract class DomainEvent implements DomainEventFields {
   static classVersion?: number;
   static upcasters?: Readonly<Record<number, Upcaster>>;
 
+  /** Takes the fields as plain data fields: none may name the class's methods or accessors, or `__proto__`. */
   constructor(fields: EventFields) {
-    Object.assign(this, fields);
+    assignFields(this, fields);
   }
 }
 
@@ -97,7 +99,7 @@ export class AggregateCreated<A extends Aggregate = Aggregate> extends Aggregate
     if (this.originatorVersion !== 1) {
       throw new OriginatorError(`${this.constructor.name} of ${this.originatorId} must have version 1, has ${this.originatorVersion}`);
     }
-    const aggregateClass = resolveTopic(this.originatorTopic) as new () => A;
+    const aggregateClass = resolveTopic(this.originatorTopic, 'aggregate') as new () => A;
     const created = new aggregateClass();
     const mutable = created as unknown as MutableAggregate;
     mutable.id = this.originatorId;

@@ -1,4 +1,5 @@
 export * from './errors';
+export * from './fields';
 export * from './topics';
 export * from './upcasting';
 export * from './events';

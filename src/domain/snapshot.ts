@@ -1,5 +1,6 @@
 import { Aggregate, AggregateClass, registerAggregate } from './aggregate';
 import { DomainEvent } from './events';
+import { assignFields } from './fields';
 import { resolveTopic, registerTopic } from './topics';
 import { CLASS_VERSION_KEY, classVersionOf, StateObject, upcast } from './upcasting';
 
@@ -34,11 +35,11 @@ export class Snapshot extends DomainEvent {
 
   /** Makes the aggregate this snapshot describes (its state upcast to the class's current version). */
   mutate<A extends Aggregate>(_aggregate?: undefined): A {
-    const cls = resolveTopic(this.topic) as AggregateClass<A> & { name: string };
+    const cls = resolveTopic(this.topic, 'aggregate') as AggregateClass<A> & { name: string };
     const aggregate = new cls();
-    Object.assign(aggregate, upcast(cls, this.state));
+    assignFields(aggregate, upcast(cls, this.state));
     return aggregate;
   }
 }
 
-registerTopic(Snapshot.topic as string, Snapshot);
+registerTopic(Snapshot.topic as string, Snapshot, 'event');

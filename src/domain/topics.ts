@@ -10,8 +10,22 @@ import { TopicError } from './errors';
 
 type AnyClass = abstract new (...args: never[]) => unknown;
 
+/** What a topic names: an aggregate class, or an event class (snapshots are events). */
+export type TopicKind = 'aggregate' | 'event';
+
 const classesByTopic = new Map<string, AnyClass>();
 const topicsByClass = new Map<AnyClass, string>();
+const kindsByTopic = new Map<string, TopicKind>();
+
+/**
+ * Called with a topic no class is registered under, before resolveTopic gives up: it may register
+ * the class (aggregate.ts installs one that looks among the classes loaded modules export).
+ */
+let discover: ((topic: string) => void) | undefined;
+
+export function setTopicDiscovery(discovery: (topic: string) => void): void {
+  discover = discovery;
+}
 
 /** A class may name its own topic (for example to keep its old topic after a rename). */
 export function ownTopic(cls: AnyClass): string | undefined {
@@ -24,7 +38,7 @@ export function ownTopic(cls: AnyClass): string | undefined {
 }
 
 /** Binds `topic` to `cls`. Registering the same pair twice is harmless; anything else is an error. */
-export function registerTopic(topic: string, cls: AnyClass): void {
+export function registerTopic(topic: string, cls: AnyClass, kind: TopicKind = 'event'): void {
   const existingClass = classesByTopic.get(topic);
   if (existingClass !== undefined && existingClass !== cls) {
     throw new TopicError(
@@ -40,21 +54,33 @@ export function registerTopic(topic: string, cls: AnyClass): void {
   }
   classesByTopic.set(topic, cls);
   topicsByClass.set(cls, topic);
+  kindsByTopic.set(topic, kind);
 }
 
 export function registeredTopic(cls: AnyClass): string | undefined {
   return topicsByClass.get(cls);
 }
 
-/** The class registered under `topic`; a clear error when there is none. */
-export function resolveTopic(topic: string): AnyClass {
-  const cls = classesByTopic.get(topic);
+/**
+ * The class registered under `topic` (of the kind expected, when given). A topic not registered
+ * yet is first looked for among the classes that loaded modules export; a clear error when there
+ * is none, or when the class is of another kind.
+ */
+export function resolveTopic(topic: string, kind?: TopicKind): AnyClass {
+  let cls = classesByTopic.get(topic);
+  if (cls === undefined && discover !== undefined) {
+    discover(topic);
+    cls = classesByTopic.get(topic);
+  }
   if (cls === undefined) {
     throw new TopicError(
-      `unknown topic '${topic}': no class is registered under it in this process. ` +
-        `Call register(AggregateClass) at start-up (a class is also registered when first used), ` +
+      `unknown topic '${topic}': no class is registered under it in this process, and no module loaded ` +
+        `so far exports one. Call register(AggregateClass) at start-up (needed where modules are ES modules), ` +
         `or give a renamed class its old name with a static topic`,
     );
+  }
+  if (kind !== undefined && kindsByTopic.get(topic) !== kind) {
+    throw new TopicError(`topic '${topic}' names ${cls.name}, which is not an ${kind} class`);
   }
   return cls;
 }

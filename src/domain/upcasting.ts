@@ -41,7 +41,8 @@ export function upcast(cls: Versioned & { name: string }, state: StateObject): S
   const stored = state[CLASS_VERSION_KEY];
   let version = stored === undefined ? 1 : stored;
   if (typeof version !== 'number' || !Number.isInteger(version) || version < 1) {
-    throw new UpcastError(`stored state of ${cls.name} has an invalid class version ${String(version)}`);
+    // The stored value is not shown: a corrupt record's content stays out of logs and status.
+    throw new UpcastError(`stored state of ${cls.name} has an invalid class version (not an integer >= 1)`);
   }
   if (version > current) {
     throw new UpcastError(

@@ -1,7 +1,8 @@
+import { EventSourcingError } from '../domain/errors';
 import type { Tracking } from './records';
 
-/** Base class of the errors a recorder raises. */
-export class PersistenceError extends Error {
+/** Base class of the errors of the persistence layer (recorders, mapper, transcoder). */
+export class PersistenceError extends EventSourcingError {
   override name = 'PersistenceError';
 }
 

@@ -3,14 +3,15 @@ import { freeze, immerable, isDraft } from 'immer';
 // are called for every event.
 import { topicOf } from '../domain/aggregate';
 import { TopicError } from '../domain/errors';
-import type { DomainEvent, EventClass } from '../domain/events';
+import { DomainEvent, type EventClass } from '../domain/events';
+import { unsafeFieldOf } from '../domain/fields';
 import { Snapshot } from '../domain/snapshot';
 import { resolveTopic } from '../domain/topics';
 import { CLASS_VERSION_KEY, classVersionOf, StateObject, upcast } from '../domain/upcasting';
 import { AesGcmCipher } from './cipher';
 import { ZlibCompressor } from './compressor';
 import { DataError } from './errors';
-import type { StoredEvent } from './records';
+import type { Notification, StoredEvent } from './records';
 import { JSONTranscoder, Transcoder } from './transcoder';
 
 // immer's exports, read once (a module's exports can be getters).
@@ -22,6 +23,33 @@ export interface MapperOptions {
   transcoder?: Transcoder;
   compressor?: ZlibCompressor;
   cipher?: AesGcmCipher;
+  /** The application whose events these are, named in errors (and its settings' prefix). */
+  applicationName?: string;
+}
+
+/** Stored values shown in messages are cut to this many characters. */
+const SHOWN_LENGTH = 80;
+
+function clip(text: string): string {
+  return text.length <= SHOWN_LENGTH ? text : `${text.slice(0, SHOWN_LENGTH)}…`;
+}
+
+function parsesAsJson(bytes: Uint8Array): boolean {
+  try {
+    JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString());
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function inflates(bytes: Uint8Array): boolean {
+  try {
+    new ZlibCompressor().decompress(bytes);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /**
@@ -33,11 +61,13 @@ export class Mapper {
   readonly transcoder: Transcoder;
   readonly compressor?: ZlibCompressor;
   readonly cipher?: AesGcmCipher;
+  readonly applicationName?: string;
 
   constructor(options: MapperOptions = {}) {
     this.transcoder = options.transcoder ?? new JSONTranscoder();
     this.compressor = options.compressor;
     this.cipher = options.cipher;
+    this.applicationName = options.applicationName;
   }
 
   toStoredEvent(event: DomainEvent): StoredEvent {
@@ -58,26 +88,39 @@ export class Mapper {
     return { originatorId, originatorVersion, topic, state: bytes };
   }
 
-  toDomainEvent<E extends DomainEvent = DomainEvent>(stored: StoredEvent): E {
-    const cls = resolveTopic(stored.topic) as EventClass & { name: string };
+  /**
+   * The domain event a stored event (or notification) holds. A record that cannot be decoded is a
+   * DataError naming it (application, topic, originator, version, notification id), never its
+   * content: undecodable bytes, state that would set anything but plain data fields of the event
+   * (its prototype through `__proto__`, `constructor`, a method or accessor), a topic that names a
+   * class that is not an event class. An unknown topic is a TopicError naming the record.
+   */
+  toDomainEvent<E extends DomainEvent = DomainEvent>(stored: StoredEvent | Notification): E {
+    let cls: EventClass & { name: string };
+    try {
+      cls = resolveTopic(stored.topic) as EventClass & { name: string };
+    } catch (error) {
+      if (!(error instanceof TopicError)) throw error;
+      throw new TopicError(`cannot decode ${this.describe(stored)}: ${error.message}`);
+    }
+    if (!(cls.prototype instanceof DomainEvent)) {
+      throw new DataError(`cannot decode ${this.describe(stored)}: its topic names ${cls.name}, which is not an event class`);
+    }
     let state: StateObject;
     try {
-      let bytes = stored.state;
-      if (this.cipher) bytes = this.cipher.decrypt(bytes);
-      if (this.compressor) bytes = this.compressor.decompress(bytes);
-      state = this.transcoder.decode(bytes) as StateObject;
-      if (state === null || typeof state !== 'object' || Array.isArray(state)) {
-        throw new DataError('state is not an object');
-      }
+      state = this.decodeState(stored.state);
       // Written as an ISO string (older states hold a tagged Date, which the transcoder restores).
       if (typeof state.timestamp === 'string') state.timestamp = new Date(state.timestamp);
       // A snapshot's inner state is upcast by the aggregate class when the snapshot is used.
       if (cls !== Snapshot) state = upcast(cls, state);
     } catch (error) {
       if (error instanceof TopicError) throw error;
+      throw new DataError(`cannot decode ${this.describe(stored)}: ${(error as Error).message}`);
+    }
+    const unsafe = unsafeFieldOf(state, cls.prototype as object);
+    if (unsafe !== undefined) {
       throw new DataError(
-        `cannot decode stored event '${stored.topic}' v${stored.originatorVersion} of ${stored.originatorId}: ` +
-          (error as Error).message,
+        `cannot decode ${this.describe(stored)}: its state sets '${clip(unsafe)}', which is not a plain data field of ${cls.name}`,
       );
     }
     const event = Object.create(cls.prototype) as E;
@@ -96,6 +139,62 @@ export class Mapper {
     Object.freeze(event);
     for (const key of Object.keys(event)) deepFreeze((event as Record<string, unknown>)[key]);
     return event;
+  }
+
+  /** "stored event 'T' v3 of X (notification 7) of App", for errors. */
+  describe(stored: StoredEvent | Notification): string {
+    const id = (stored as Partial<Notification>).id;
+    return (
+      `stored event '${clip(String(stored.topic))}' v${stored.originatorVersion} of ${clip(String(stored.originatorId))}` +
+      (id === undefined ? '' : ` (notification ${id})`) +
+      (this.applicationName === undefined ? '' : ` of ${this.applicationName}`)
+    );
+  }
+
+  /** Stored bytes to a state object: decrypted, decompressed, decoded; errors say which step failed, and why. */
+  private decodeState(stored: Uint8Array): StateObject {
+    let bytes = stored;
+    if (this.cipher) {
+      try {
+        bytes = this.cipher.decrypt(bytes);
+      } catch (error) {
+        if (parsesAsJson(stored) || inflates(stored)) {
+          throw new DataError(`it is not encrypted, but ${this.setting('CIPHER_KEY')} is set: it was written without encryption`);
+        }
+        throw error;
+      }
+    }
+    if (this.compressor) {
+      try {
+        bytes = this.compressor.decompress(bytes);
+      } catch {
+        if (parsesAsJson(bytes)) {
+          throw new DataError(`it is not compressed, but ${this.setting('COMPRESSOR')} is set: it was written without compression`);
+        }
+        throw new DataError(`it cannot be decompressed${this.cipher ? '' : this.mayBeEncrypted()}`);
+      }
+    }
+    let state: unknown;
+    try {
+      state = this.transcoder.decode(bytes);
+    } catch (error) {
+      if (!this.compressor && inflates(bytes)) {
+        throw new DataError(`it is compressed: set ${this.setting('COMPRESSOR')}=zlib to read it`);
+      }
+      if (!this.cipher && !parsesAsJson(bytes)) throw new DataError(`it is not JSON${this.mayBeEncrypted()}`);
+      throw error;
+    }
+    if (state === null || typeof state !== 'object' || Array.isArray(state)) throw new DataError('its state is not an object');
+    return state as StateObject;
+  }
+
+  private mayBeEncrypted(): string {
+    return `: it may be encrypted (${this.setting('CIPHER_KEY')} is not set), or it is corrupt`;
+  }
+
+  /** A setting's name, with the application's own form beside it. */
+  private setting(key: string): string {
+    return this.applicationName === undefined ? key : `${key} (or ${this.applicationName.toUpperCase()}_${key})`;
   }
 }
 

@@ -100,13 +100,15 @@ export class JSONTranscoder implements Transcoder {
     // Buffer#toString() without arguments is its fastest UTF-8 path.
     const buffer = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     const text = buffer.toString();
+    let parsed: unknown;
     try {
-      // Only walk the parsed tree when something in it is tagged.
-      return text.includes('"$type"') ? this.#reviveTree(JSON.parse(text)) : JSON.parse(text);
-    } catch (error) {
-      if (error instanceof DataError) throw error;
-      throw new DataError(`stored state is not valid JSON: ${(error as Error).message}`);
+      parsed = JSON.parse(text);
+    } catch {
+      // Not the parser's message: it quotes the bytes, and a record's content stays out of logs.
+      throw new DataError('its state is not valid JSON');
     }
+    // Only walk the parsed tree when something in it is tagged.
+    return text.includes('"$type"') ? this.#reviveTree(parsed) : parsed;
   }
 
   /**
@@ -187,28 +189,60 @@ export class JSONTranscoder implements Transcoder {
     const name = tagged[TYPE_KEY];
     if (typeof name !== 'string') return value;
     const data = tagged[VALUE_KEY];
-    switch (name) {
-      case 'Date':
-        return new Date(data === null ? NaN : (data as string));
-      case 'BigInt':
-        return BigInt(data as string);
-      case 'Map':
-        return new Map(data as [unknown, unknown][]);
-      case 'Set':
-        return new Set(data as unknown[]);
-      case 'Bytes':
-        return Buffer.from(data as string, 'base64');
-      case 'Number':
-        return Number(data);
-      case 'Undefined':
-        return undefined;
-      case 'Object':
-        return Object.fromEntries(data as [string, unknown][]);
+    if (BUILT_IN.has(name)) {
+      try {
+        return reviveBuiltIn(name, data);
+      } catch {
+        throw new DataError(`its state holds a malformed value of type ${name}`);
+      }
     }
     const transcoding = this.#byName.get(name);
     if (transcoding === undefined) {
-      throw new DataError(`stored state has a value of type '${name}' but no transcoding is registered for it`);
+      throw new DataError(`its state has a value of type '${clipName(name)}' but no transcoding is registered for it`);
     }
-    return transcoding.decode(data);
+    // A custom decode may copy its data onto an object: data that names a prototype never reaches it.
+    if (holdsProtoKey(data)) throw new DataError(`its state holds a value of type ${name} whose data has a '__proto__' key`);
+    const decoded = transcoding.decode(data);
+    if (!(decoded instanceof (transcoding.type as Function))) {
+      throw new DataError(`the transcoding ${name} decoded its data to something that is not a ${transcoding.type.name}`);
+    }
+    return decoded;
   }
+}
+
+function reviveBuiltIn(name: string, data: unknown): unknown {
+  switch (name) {
+    case 'Date':
+      return new Date(data === null ? NaN : (data as string));
+    case 'BigInt':
+      return BigInt(data as string);
+    case 'Map':
+      return new Map(data as [unknown, unknown][]);
+    case 'Set':
+      return new Set(data as unknown[]);
+    case 'Bytes':
+      if (typeof data !== 'string') throw new TypeError('bytes are a base64 string');
+      return Buffer.from(data, 'base64');
+    case 'Number':
+      return Number(data);
+    case 'Undefined':
+      return undefined;
+    case 'Object':
+      return Object.fromEntries(data as [string, unknown][]);
+  }
+  throw new TypeError(`no built-in type ${name}`);
+}
+
+/** A stored type name as shown in a message (it comes from stored data). */
+function clipName(name: string): string {
+  const printable = name.replace(/[^\x20-\x7e]/g, '?');
+  return printable.length <= 40 ? printable : `${printable.slice(0, 40)}…`;
+}
+
+/** Whether `data` has a "__proto__" own key anywhere in it. */
+function holdsProtoKey(data: unknown): boolean {
+  if (data === null || typeof data !== 'object') return false;
+  if (Array.isArray(data)) return data.some(holdsProtoKey);
+  if (Object.prototype.hasOwnProperty.call(data, '__proto__')) return true;
+  return Object.values(data as Record<string, unknown>).some(holdsProtoKey);
 }

@@ -1,10 +1,12 @@
+import { EventSourcingError } from '../domain';
+
 /** A system definition that cannot work (names the class or application at fault). */
-export class SystemDefinitionError extends Error {
+export class SystemDefinitionError extends EventSourcingError {
   override name = 'SystemDefinitionError';
 }
 
 /** A policy failed on a notification: nothing of its results was recorded. */
-export class PolicyError extends Error {
+export class PolicyError extends EventSourcingError {
   override name = 'PolicyError';
 
   constructor(
@@ -22,11 +24,11 @@ export class PolicyError extends Error {
 }
 
 /** A runner was used in a state that does not allow it (not started, stopped, unknown application). */
-export class RunnerError extends Error {
+export class RunnerError extends EventSourcingError {
   override name = 'RunnerError';
 }
 
 /** A skip of a notification that is no longer the next one to process: nothing was written. */
-export class SkipError extends Error {
+export class SkipError extends EventSourcingError {
   override name = 'SkipError';
 }

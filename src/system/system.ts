@@ -61,6 +61,18 @@ export class System {
       });
     });
     this.pipes = pipes.map((pipe) => [...pipe]);
+    // Table names are lower-cased: two names that differ only by case would share tables.
+    const byTables = new Map<string, string>();
+    for (const name of this.#classes.keys()) {
+      const other = byTables.get(name.toLowerCase());
+      if (other !== undefined) {
+        throw new SystemDefinitionError(
+          `applications ${other} and ${name} would share tables (${name.toLowerCase()}_events, ...): ` +
+            `their names differ only by case; give one of them another name`,
+        );
+      }
+      byTables.set(name.toLowerCase(), name);
+    }
   }
 
   /** Every application's name, in the order they first appear. */

@@ -3,6 +3,7 @@
 import { ActorRunner, System } from '../../src';
 import { World } from '../seed-example';
 import { admin } from '../support/postgres';
+import { withRetries } from '../support/retry';
 import { postgresStore, sqliteStore, StoreSetup } from '../support/stores';
 import { caughtUp, failingCounters, inLanes, processIn, tally, Worlds } from './support/systems';
 
@@ -102,7 +103,7 @@ describe('killing the PostgreSQL connections while commands flow', () => {
             break;
           } catch {
             commandFailures += 1;
-            const history = await readWithRetries(() => worlds.getWorldHistory(ids[lane]));
+            const history = await withRetries(() => worlds.getWorldHistory(ids[lane]));
             if (history.length === done[lane] + 1) break; // it was recorded before the connection died
           }
         }
@@ -138,17 +139,6 @@ describe('killing the PostgreSQL connections while commands flow', () => {
     }
   });
 });
-
-async function readWithRetries<T>(read: () => Promise<T>): Promise<T> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return await read();
-    } catch (error) {
-      if (attempt > 50) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
-  }
-}
 
 // World is imported for its registration: the workers decode World events.
 void World;

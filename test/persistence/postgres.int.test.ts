@@ -196,14 +196,18 @@ describe.each(['watermark', 'lock'] as const)('postgres (%s): particular to Post
     }
   });
 
-  it('keeps every table name of an application quoted, lower-cased and in its schema', async () => {
+  it('keeps every table name of an application quoted, lower-cased and in its schema, and refuses a name that differs only by case', async () => {
     const factory = harness.factory('MixedCase');
     const id = uniqueId();
     await factory.applicationRecorder().insertEvents([stored(id, 1)]);
-    const tables = await admin<{ tablename: string }>('SELECT tablename FROM pg_tables WHERE schemaname = $1', [harness.schema]);
-    expect(tables.map((t) => t.tablename)).toEqual(['mixedcase_events']);
-    const [event] = await harness.factory('mixedcase').applicationRecorder().selectEvents(id);
+    const tables = await admin<{ tablename: string }>('SELECT tablename FROM pg_tables WHERE schemaname = $1 ORDER BY tablename', [harness.schema]);
+    expect(tables.map((t) => t.tablename)).toEqual(['eventsourcing_applications', 'mixedcase_events']);
+    const [event] = await factory.applicationRecorder().selectEvents(id);
     expect(text(event.state)).toBe(text(stored(id, 1).state));
+    // Another application whose name differs only by case would share these tables: refused.
+    await expect(harness.factory('mixedcase').applicationRecorder().selectEvents(id)).rejects.toThrow(
+      `PostgreSQL schema '${harness.schema}' holds the tables of application 'MixedCase' (mixedcase_events, ...): application 'mixedcase' would share them`,
+    );
   });
 
   it('closes idempotently, and refuses calls after closing', async () => {

@@ -62,7 +62,7 @@ describe('sqlite recorders: the module’s own behaviour', () => {
         .prepare("SELECT name FROM sqlite_master WHERE type IN ('table', 'index') AND name NOT LIKE 'sqlite_%' ORDER BY name")
         .pluck()
         .all();
-      expect(tables).toEqual(['worlds_events', 'worlds_events_pipeline_idx', 'worlds_snapshots', 'worlds_tracking']);
+      expect(tables).toEqual(['eventsourcing_applications', 'worlds_events', 'worlds_events_pipeline_idx', 'worlds_snapshots', 'worlds_tracking']);
       expect(inspector.pragma('journal_mode', { simple: true })).toBe('wal');
     } finally {
       inspector.close();

@@ -2,6 +2,7 @@
 // systems (fan-out, fan-in, self-following, cycles) on every runner.
 import {
   DomainEvent,
+  DownstreamProcessingError,
   MultiThreadedRunner,
   PolicyError,
   ProcessEvent,
@@ -126,7 +127,13 @@ describe.each(RUNNER_NAMES)('processing with the %s runner', (runnerName) => {
     const failing = worlds.makeItSo(id, 'poison-once');
     const message = 'FlakyCounters failed to process notification 3 of WorldsApplication (pipeline 0): boom';
     if (runner instanceof SingleThreadedRunner) {
-      await expect(failing).rejects.toThrow(message);
+      // The command was recorded: the caller is told so, with the policy's failure as the cause.
+      const error = await failing.catch((reason: unknown) => reason);
+      expect(error).toBeInstanceOf(DownstreamProcessingError);
+      expect((error as DownstreamProcessingError).cause).toBeInstanceOf(PolicyError);
+      expect((error as DownstreamProcessingError).notificationIds).toEqual([3]);
+      expect((error as Error).message).toContain(message);
+      expect((error as Error).message).toMatch(/^WorldsApplication recorded the command \(notification 3\), but processing it downstream failed: /);
       expect(await counters.recorder.maxTrackingId('WorldsApplication')).toBe(2);
       expect(await counters.getCount('poison-once')).toBe(0);
       await worlds.makeItSo(id, 'after'); // the next prompt retries it

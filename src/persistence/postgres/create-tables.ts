@@ -1,7 +1,7 @@
 import type { PoolClient } from 'pg';
-import { quoteIdentifier } from '../names';
+import { APPLICATIONS_TABLE, quoteIdentifier, tablePrefix, tablesOwnedByAnother } from '../names';
 import type { PostgresDatastore } from './datastore';
-import { objectName, type Relation } from './tables';
+import { objectName, relation, type Relation } from './tables';
 
 /** What to create: the statements, and the names (tables, indexes) that exist once they ran. */
 export interface TableDefinition {
@@ -76,6 +76,44 @@ export function trackingTable(table: Relation): TableDefinition {
   };
 }
 
+/** Which application owns the tables of each name prefix in the schema (see APPLICATIONS_TABLE). */
+function applicationsTable(schema: string): TableDefinition {
+  const table = relation(schema, APPLICATIONS_TABLE);
+  const pkey = objectName(table.name, 'pkey');
+  return {
+    schema,
+    objects: [table.name, pkey],
+    statements: [
+      `CREATE TABLE IF NOT EXISTS ${table.sql} (
+        table_prefix TEXT NOT NULL,
+        application_name TEXT NOT NULL,
+        CONSTRAINT ${quoteIdentifier(pkey)} PRIMARY KEY (table_prefix)
+      )`,
+    ],
+  };
+}
+
+/**
+ * Records that `applicationName` owns the tables of its name's prefix in the schema, or refuses
+ * (ConfigurationError) when another application, whose name differs only by case, owns them.
+ * Two first claims racing queue on the primary key; the later one then reads the earlier's row.
+ */
+async function claimTables(client: PoolClient, schema: string, applicationName: string): Promise<void> {
+  const table = relation(schema, APPLICATIONS_TABLE);
+  const prefix = tablePrefix(applicationName);
+  const select = `SELECT application_name FROM ${table.sql} WHERE table_prefix = $1`;
+  let { rows } = await client.query<{ application_name: string }>(select, [prefix]);
+  if (rows.length === 0) {
+    await client.query(
+      `INSERT INTO ${table.sql} (table_prefix, application_name) VALUES ($1, $2) ON CONFLICT (table_prefix) DO NOTHING`,
+      [prefix, applicationName],
+    );
+    ({ rows } = await client.query<{ application_name: string }>(select, [prefix]));
+  }
+  const owner = rows[0].application_name;
+  if (owner !== applicationName) throw tablesOwnedByAnother(`PostgreSQL schema '${schema}'`, applicationName, owner);
+}
+
 /** Serialises this library's DDL across connections and processes (an arbitrary, fixed key). */
 const DDL_LOCK = 'SELECT pg_advisory_xact_lock(7202505131742661001)';
 
@@ -102,22 +140,25 @@ const RACE_CODES = new Set(['23505', '42P07', '42710', '42P06']);
  * lock, so that connections and processes racing to create them cannot trip over each other
  * (concurrent `CREATE TABLE IF NOT EXISTS` can otherwise fail with a unique violation on
  * pg_type). When everything exists already, nothing is locked. A race with a session that does
- * not take the lock is retried.
+ * not take the lock is retried. In the same transaction, the factory's application claims its
+ * tables (see claimTables).
  */
-export async function createTables(datastore: PostgresDatastore, definitions: readonly TableDefinition[]): Promise<void> {
-  const operation = `creating tables ${definitions.map((d) => d.objects[0]).join(', ')} in schema ${definitions[0]?.schema}`;
+export async function createTables(datastore: PostgresDatastore, tables: readonly TableDefinition[]): Promise<void> {
+  const schema = tables[0].schema;
+  const definitions = [applicationsTable(schema), ...tables];
+  const operation = `creating tables ${tables.map((d) => d.objects[0]).join(', ')} in schema ${schema}`;
   for (let attempt = 1; ; attempt++) {
     try {
       await datastore.transaction(operation, async (client) => {
-        if (await allExist(client, definitions)) return;
-        await client.query(DDL_LOCK);
-        for (const schema of new Set(definitions.map((d) => d.schema))) {
+        if (!(await allExist(client, definitions))) {
+          await client.query(DDL_LOCK);
           const { rows } = await client.query(SCHEMA_EXISTS, [schema]);
           if (rows.length === 0) await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdentifier(schema)}`);
+          for (const definition of definitions) {
+            for (const statement of definition.statements) await client.query(statement);
+          }
         }
-        for (const definition of definitions) {
-          for (const statement of definition.statements) await client.query(statement);
-        }
+        await claimTables(client, schema, datastore.options.applicationName);
       });
       return;
     } catch (error) {

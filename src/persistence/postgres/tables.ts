@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
-import { ConfigurationError } from '../errors';
-import { quoteIdentifier, tableName } from '../names';
+import { checkAggregatePurpose, quoteIdentifier, tableName } from '../names';
 
 const MAX_IDENTIFIER_LENGTH = 63;
 
@@ -41,14 +40,7 @@ export function applicationTables(schema: string, applicationName: string): Appl
   };
 }
 
-const RESERVED_PURPOSES = new Set(['events', 'tracking']);
-
-/** The table of an aggregate-only store, such as `<app>_snapshots`. */
+/** The table of an aggregate-only store: `<app>_snapshots`. */
 export function aggregateTable(schema: string, applicationName: string, purpose: string): Relation {
-  if (typeof purpose !== 'string' || RESERVED_PURPOSES.has(purpose.toLowerCase())) {
-    throw new ConfigurationError(
-      `aggregate recorder purpose '${String(purpose)}' is not allowed: '${String(purpose)}' names another table of ${applicationName}`,
-    );
-  }
-  return relation(schema, tableName(applicationName, purpose));
+  return relation(schema, tableName(applicationName, checkAggregatePurpose(applicationName, purpose)));
 }

@@ -84,7 +84,7 @@ export class SqliteAggregateRecorder implements AggregateRecorder {
         insert.run(event.originatorId, event.originatorVersion, event.topic, event.state);
       }
     } catch (error) {
-      throw conflictOf(error, events[index]);
+      throw conflictOf(error, events[index], `insertEvents on ${this.tableName}`);
     }
     return [];
   }
@@ -142,11 +142,11 @@ export function withLimit(sql: string, limit: number | undefined): string {
   return limit === undefined ? sql : `${sql} LIMIT ${limit}`;
 }
 
-/** The error of a failed INSERT of `event`: RecordConflictError when its version is taken. */
-export function conflictOf(error: unknown, event: StoredEvent): unknown {
+/** The error of a failed INSERT of `event` (in `operation`): RecordConflictError when its version is taken. */
+export function conflictOf(error: unknown, event: StoredEvent, operation: string): unknown {
   if (isUniqueViolation(error)) {
     return new RecordConflictError(
-      `version ${event.originatorVersion} of aggregate ${event.originatorId} is already recorded`,
+      `${operation}: version ${event.originatorVersion} of aggregate ${event.originatorId} is already recorded`,
       { cause: error },
     );
   }

@@ -57,7 +57,7 @@ export class SqliteApplicationRecorder extends SqliteAggregateRecorder implement
         ids[index] = Number(insert.run(event.originatorId, event.originatorVersion, event.topic, event.state, pipelineId).lastInsertRowid);
       }
     } catch (error) {
-      throw conflictOf(error, events[index]);
+      throw conflictOf(error, events[index], `insertEvents on ${this.tableName}`);
     }
     return ids;
   }

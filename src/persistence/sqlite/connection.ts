@@ -1,6 +1,7 @@
 import Database from 'better-sqlite3';
 import { resolve } from 'node:path';
 import { OperationalError } from '../errors';
+import { APPLICATIONS_TABLE, quoteIdentifier, tablePrefix, tablesOwnedByAnother } from '../names';
 import { mapSqliteError } from './errors';
 import type { ResolvedSqliteOptions } from './options';
 
@@ -56,6 +57,31 @@ export class SqliteConnection {
     if (this.createdTables.has(table)) return;
     this.run(`creating table ${table}`, (db) => db.transaction(() => db.exec(ddl)).immediate());
     this.createdTables.add(table);
+  }
+
+  /**
+   * Records in the file that `applicationName` owns the tables of its name's prefix, or refuses
+   * (ConfigurationError) when another application, whose name differs only by case, owns them.
+   */
+  claimTables(applicationName: string): void {
+    const table = quoteIdentifier(APPLICATIONS_TABLE);
+    this.ensureTable(
+      APPLICATIONS_TABLE,
+      `CREATE TABLE IF NOT EXISTS ${table} (table_prefix TEXT PRIMARY KEY, application_name TEXT NOT NULL) WITHOUT ROWID`,
+    );
+    const prefix = tablePrefix(applicationName);
+    const owner = this.run(`claiming the tables of ${applicationName}`, (db) => {
+      const select = db.prepare(`SELECT application_name FROM ${table} WHERE table_prefix = ?`).pluck();
+      const found = select.get(prefix) as string | undefined;
+      if (found !== undefined) return found;
+      return db
+        .transaction(() => {
+          db.prepare(`INSERT INTO ${table} (table_prefix, application_name) VALUES (?, ?) ON CONFLICT (table_prefix) DO NOTHING`).run(prefix, applicationName);
+          return select.get(prefix) as string;
+        })
+        .immediate();
+    });
+    if (owner !== applicationName) throw tablesOwnedByAnother(`SQLite database '${this.file}'`, applicationName, owner);
   }
 
   /** Closes the connection; closing again does nothing. */

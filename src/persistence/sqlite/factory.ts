@@ -1,5 +1,4 @@
-import { ConfigurationError } from '../errors';
-import { tableName } from '../names';
+import { checkAggregatePurpose, tableName } from '../names';
 import type { InfrastructureFactory } from '../recorders';
 import { SqliteAggregateRecorder } from './aggregate-recorder';
 import { SqliteApplicationRecorder } from './application-recorder';
@@ -7,13 +6,11 @@ import { SqliteConnection } from './connection';
 import { ResolvedSqliteOptions, resolveSqliteOptions, SqliteInfrastructureOptions } from './options';
 import { SqliteProcessRecorder } from './process-recorder';
 
-/** Purposes whose tables the application and process recorders use. */
-const RESERVED_PURPOSES = new Set(['events', 'tracking']);
-
 /**
  * The SQLite persistence module: one connection per factory, opened by the constructor (WAL,
  * `synchronous`, busy timeout) and shared by every recorder the factory makes; close() closes it.
- * Opening a file that cannot be opened raises OperationalError naming it.
+ * Opening a file that cannot be opened raises OperationalError naming it; an application whose
+ * tables the file holds for another application (a name that differs only by case) is refused.
  */
 export class SqliteInfrastructureFactory implements InfrastructureFactory {
   readonly options: ResolvedSqliteOptions;
@@ -22,6 +19,12 @@ export class SqliteInfrastructureFactory implements InfrastructureFactory {
   constructor(options: SqliteInfrastructureOptions) {
     this.options = resolveSqliteOptions(options);
     this.connection = new SqliteConnection(this.options);
+    try {
+      this.connection.claimTables(this.options.applicationName);
+    } catch (error) {
+      this.connection.close();
+      throw error;
+    }
   }
 
   get applicationName(): string {
@@ -37,12 +40,9 @@ export class SqliteInfrastructureFactory implements InfrastructureFactory {
     return this.connection.isOpen;
   }
 
-  /** Events of aggregates in `<application>_<purpose>` (e.g. purpose 'snapshots'). */
+  /** Events of aggregates in `<application>_<purpose>` (the purposes: 'snapshots'). */
   aggregateRecorder(purpose: string): SqliteAggregateRecorder {
-    if (RESERVED_PURPOSES.has(String(purpose).toLowerCase())) {
-      throw new ConfigurationError(`'${purpose}' names a table of the notification log: choose another purpose`);
-    }
-    return new SqliteAggregateRecorder(this.connection, tableName(this.applicationName, purpose));
+    return new SqliteAggregateRecorder(this.connection, tableName(this.applicationName, checkAggregatePurpose(this.applicationName, purpose)));
   }
 
   applicationRecorder(): SqliteApplicationRecorder {

@@ -1,3 +1,4 @@
+export * from './status';
 export * from './runner';
 export * from './single-threaded';
 export * from './multi-threaded';

@@ -35,7 +35,7 @@ class FollowerWorker {
     readonly follower: Follower,
     readonly edges: readonly Edge[],
     private readonly options: Required<Pick<MultiThreadedRunnerOptions, 'pollIntervalMs' | 'retryDelayMs' | 'maxRetryDelayMs'>>,
-    private readonly onError: (error: unknown) => void,
+    private readonly report: WorkerReport,
   ) {
     for (const edge of edges) this.#wanted.add(key(edge.upstreamName, edge.pipelineId));
     this.done = this.loop();
@@ -80,11 +80,13 @@ class FollowerWorker {
       let failed = false;
       for (const item of wanted) {
         const [pipelineId, upstreamName] = parse(item);
+        this.report.running(pipelineId, true);
         try {
           await this.follower.pullAndProcess(upstreamName, { pipelineId, signal: this.#stopping.signal });
+          this.report.running(pipelineId, false);
         } catch (error) {
           failed = true;
-          this.onError(error);
+          this.report.failed(pipelineId, error);
           this.#wanted.add(item);
         }
       }
@@ -116,6 +118,13 @@ class FollowerWorker {
   }
 }
 
+/** How a worker tells the runner what its follower is doing, for status(). */
+interface WorkerReport {
+  running(pipelineId: number, running: boolean): void;
+  /** A run failed; the worker retries it after a backoff. */
+  failed(pipelineId: number, error: unknown): void;
+}
+
 const key = (upstreamName: string, pipelineId: number) => `${pipelineId}:${upstreamName}`;
 const parse = (item: string): [number, string] => {
   const colon = item.indexOf(':');
@@ -125,7 +134,8 @@ const parse = (item: string): [number, string] => {
 /**
  * Every follower processes concurrently and independently, in its own loop; commands return as
  * soon as their own events are recorded. `waitUntilIdle()` resolves once every follower has caught
- * up; processing errors are kept in `errors` and reject `waitUntilIdle()` and `stop()`.
+ * up; processing errors are kept in `errors`, shown by `status()` and warned of on stderr, and
+ * reject `waitUntilIdle()` and `stop()`.
  */
 export class MultiThreadedRunner extends Runner {
   readonly #workers = new Map<string, FollowerWorker>();
@@ -148,7 +158,11 @@ export class MultiThreadedRunner extends Runner {
     for (const name of this.system.followers) {
       const follower = this.application(name) as Follower;
       const own = edges.filter((edge) => edge.follower === follower);
-      this.#workers.set(name, new FollowerWorker(follower, own, options, (error) => this.recordError(error)));
+      const report: WorkerReport = {
+        running: (pipelineId, running) => this.processRunning(follower, pipelineId, running),
+        failed: (pipelineId, error) => this.processFailed(follower, pipelineId, error, true),
+      };
+      this.#workers.set(name, new FollowerWorker(follower, own, options, report));
     }
     for (const leaderName of this.system.leaders) {
       const followers = this.system.leadsOf(leaderName).map((name) => this.#workers.get(name)!);

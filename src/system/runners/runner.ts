@@ -2,6 +2,8 @@ import { applicationNameOf, type Application, type EnvType } from '../../applica
 import { RunnerError } from '../errors';
 import { Follower } from '../follower';
 import { ApplicationClass, System } from '../system';
+import { FailureWarnings } from './failure-warnings';
+import { describeFailure, processStatus, type ProcessActivity, type ProcessState, type RunnerStatus } from './status';
 
 export interface RunnerOptions {
   /** Settings for every application, overlaid on the process environment. */
@@ -15,6 +17,27 @@ export interface Edge {
   readonly pipelineId: number;
 }
 
+/** What a runner that processes in its own loops knows of one process (a follower in one pipeline). */
+class ProcessRecord implements ProcessActivity {
+  state: ProcessState = 'idle';
+  restarts = 0;
+  lastError: ProcessActivity['lastError'];
+
+  constructor(
+    readonly follower: Follower,
+    readonly pipelineId: number,
+  ) {}
+
+  get applicationName(): string {
+    return this.follower.name;
+  }
+
+  snapshot(): ProcessActivity {
+    const { applicationName, pipelineId, state, restarts, lastError } = this;
+    return lastError === undefined ? { applicationName, pipelineId, state, restarts } : { applicationName, pipelineId, state, restarts, lastError };
+  }
+}
+
 /**
  * Brings a system to life: makes its applications, wires each follower to the logs it follows, and
  * decides when followers pull (the subclasses). All runners share `start`, `get` and `stop`.
@@ -25,6 +48,9 @@ export abstract class Runner {
   /** Errors that processing raised (policies that threw), oldest first. */
   readonly errors: Error[] = [];
   #reported = 0;
+  readonly #processes = new Map<string, ProcessRecord>();
+  /** Processing failures also go to stderr, at most once every few seconds per process. */
+  protected readonly failureWarnings = new FailureWarnings();
 
   constructor(
     readonly system: System,
@@ -52,6 +78,7 @@ export abstract class Runner {
           follower.follow(upstreamName, upstream.recorder, upstream.mapper);
         }
       }
+      for (const name of this.system.followers) this.processRecord(this.#apps.get(name) as Follower, 0);
       await this.startRunning();
     } catch (error) {
       await this.closeApplications();
@@ -86,6 +113,57 @@ export abstract class Runner {
   protected abstract startRunning(): Promise<void>;
   protected abstract stopRunning(): Promise<void>;
 
+  /**
+   * Every process application of the runner: its state, restarts and last error, and for each
+   * upstream the tracking position, the upstream's head and the lag.
+   */
+  async status(): Promise<RunnerStatus> {
+    if (!this.isRunning) throw new RunnerError('the runner is not running');
+    const processes = await Promise.all(
+      [...this.#processes.values()].map((record) => processStatus(record.snapshot(), record.follower)),
+    );
+    const pipelineIds = [...new Set(processes.map((process) => process.pipelineId))];
+    return {
+      pipelines: (pipelineIds.length === 0 ? [0] : pipelineIds).map((pipelineId) => ({
+        pipelineId,
+        processes: processes.filter((process) => process.pipelineId === pipelineId),
+      })),
+    };
+  }
+
+  /** Marks a process as processing (or not) for status(). */
+  protected processRunning(follower: Follower, pipelineId: number, running: boolean): void {
+    const record = this.processRecord(follower, pipelineId);
+    if (record.state !== 'failed' || running) record.state = running ? 'running' : 'idle';
+  }
+
+  /**
+   * A process failed: the error goes to `errors`, to status() and to stderr. `retrying` says the
+   * runner will try again by itself (the process is then backing off).
+   */
+  protected processFailed(follower: Follower, pipelineId: number, error: unknown, retrying: boolean): void {
+    this.recordError(error);
+    const record = this.processRecord(follower, pipelineId);
+    record.lastError = describeFailure(error, pipelineId, Date.now());
+    if (retrying) {
+      record.restarts += 1;
+      record.state = 'backing-off';
+    } else {
+      record.state = 'idle';
+    }
+    this.failureWarnings.failed(follower.name, pipelineId, error);
+  }
+
+  private processRecord(follower: Follower, pipelineId: number): ProcessRecord {
+    const key = `${pipelineId}:${follower.name}`;
+    let record = this.#processes.get(key);
+    if (record === undefined) {
+      record = new ProcessRecord(follower, pipelineId);
+      this.#processes.set(key, record);
+    }
+    return record;
+  }
+
   protected application(name: string): Application {
     return this.#apps.get(name)!;
   }
@@ -104,6 +182,16 @@ export abstract class Runner {
 
   protected recordError(error: unknown): void {
     this.errors.push(error instanceof Error ? error : new Error(String(error)));
+  }
+
+  /**
+   * The first error recorded at or after `index` (undefined if none): the caller reports it, so
+   * it and every error before it count as reported.
+   */
+  protected reportErrorsSince(index: number): Error | undefined {
+    if (this.errors.length <= index) return undefined;
+    this.#reported = Math.max(this.#reported, this.errors.length);
+    return this.errors[index];
   }
 
   /** Throws the oldest error not yet reported by a previous call. */

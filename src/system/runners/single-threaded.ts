@@ -1,6 +1,7 @@
 import type { Recording } from '../../application';
 import { RunnerError } from '../errors';
 import type { Follower } from '../follower';
+import { retryTransient } from '../transient';
 import { Runner, sleep } from './runner';
 
 interface Prompt {
@@ -16,12 +17,13 @@ const VISIBILITY_TIMEOUT_MS = 30_000;
 /**
  * Runs the whole system in the caller's turn: when a command's `save` resolves, every follower
  * downstream has processed what it recorded, transitively. Prompts are queued, not recursed into,
- * so long chains and cycles cannot exhaust the stack. A policy that fails rejects the command that
- * led to it.
+ * so long chains and cycles cannot exhaust the stack. Transient failures downstream (the database
+ * unreachable, a connection cut) are retried a few times; a failure that remains, or a policy
+ * that fails, rejects the command that led to it with DownstreamProcessingError (the command is
+ * recorded: its `cause` says what failed), and processing resumes from tracking at the next prompt.
  */
 export class SingleThreadedRunner extends Runner {
   readonly #queue: Prompt[] = [];
-  readonly #failures: unknown[] = [];
   #draining: Promise<void> | undefined;
   readonly #unsubscribes: Array<() => void> = [];
 
@@ -34,7 +36,7 @@ export class SingleThreadedRunner extends Runner {
       this.#queue.push({ leaderName, pipelineId: 0 });
     }
     // Catch up with whatever was recorded while nothing ran.
-    await this.prompted(this.#failures.length);
+    await this.prompted(this.errors.length);
   }
 
   protected async stopRunning(): Promise<void> {
@@ -44,7 +46,7 @@ export class SingleThreadedRunner extends Runner {
 
   private prompt(leaderName: string, pipelineId: number, recordings: readonly Recording[]): Promise<void> {
     const lastNotificationId = Math.max(...recordings.map((recording) => recording.notificationId));
-    const failuresBefore = this.#failures.length;
+    const failuresBefore = this.errors.length;
     this.#queue.push({ leaderName, pipelineId, lastNotificationId });
     return this.prompted(failuresBefore);
   }
@@ -55,7 +57,8 @@ export class SingleThreadedRunner extends Runner {
       this.#draining = undefined;
     });
     await this.#draining;
-    if (this.#failures.length > failuresBefore) throw this.#failures[failuresBefore];
+    const failure = this.reportErrorsSince(failuresBefore);
+    if (failure !== undefined) throw failure;
   }
 
   private async drain(): Promise<void> {
@@ -64,18 +67,20 @@ export class SingleThreadedRunner extends Runner {
       if (followers.length === 0) continue;
       try {
         if (prompt.lastNotificationId !== undefined && !this.application(prompt.leaderName).recorder.visibleOnWrite) {
-          await this.waitUntilVisible(prompt);
+          await retryTransient(() => this.waitUntilVisible(prompt));
         }
       } catch (error) {
-        this.#failures.push(error);
+        this.recordError(error);
         continue;
       }
       for (const followerName of followers) {
         const follower = this.application(followerName) as Follower;
+        this.processRunning(follower, prompt.pipelineId, true);
         try {
-          await follower.pullAndProcess(prompt.leaderName, { pipelineId: prompt.pipelineId });
+          await retryTransient(() => follower.pullAndProcess(prompt.leaderName, { pipelineId: prompt.pipelineId }));
+          this.processRunning(follower, prompt.pipelineId, false);
         } catch (error) {
-          this.#failures.push(error);
+          this.processFailed(follower, prompt.pipelineId, error, false);
         }
       }
     }

@@ -123,17 +123,19 @@ export abstract class SteppingRunner extends Runner {
     try {
       return await edge.follower.pull(edge.upstreamName, { pipelineId: edge.pipelineId, limit: this.fetchLimit });
     } catch (error) {
-      this.recordError(error);
+      this.processFailed(edge.follower, edge.pipelineId, error, true); // the next tick tries again
       return [];
     }
   }
 
   protected async process(edge: Edge, notifications: readonly Notification[]): Promise<void> {
     if (notifications.length === 0) return;
+    this.processRunning(edge.follower, edge.pipelineId, true);
     try {
       await edge.follower.processNotifications(edge.upstreamName, notifications, { pipelineId: edge.pipelineId });
+      this.processRunning(edge.follower, edge.pipelineId, false);
     } catch (error) {
-      this.recordError(error);
+      this.processFailed(edge.follower, edge.pipelineId, error, true); // the next tick tries again
     }
   }
 
