@@ -98,6 +98,16 @@ describe('sqlite recorders: the module’s own behaviour', () => {
     expect((await recorder.selectEvents('agg-x')).length).toBe(1);
   });
 
+  it('names the operation and table in a RecordConflictError, as PostgreSQL does', async () => {
+    const factory = open('Named');
+    await expect(factory.aggregateRecorder('snapshots').insertEvents([stored('agg-y', 1), stored('agg-y', 1)])).rejects.toThrow(
+      'insertEvents on named_snapshots: version 1 of aggregate agg-y is already recorded',
+    );
+    const events = factory.applicationRecorder();
+    await events.insertEvents([stored('agg-z', 1)]);
+    await expect(events.insertEvents([stored('agg-z', 1)])).rejects.toThrow('insertEvents on named_events: version 1 of aggregate agg-z is already recorded');
+  });
+
   it('raises OperationalError naming the path when the directory does not exist', () => {
     const missing = path.join(dir, 'no', 'such', 'dir', 'events.db');
     expect(() => open('missing', { dbName: missing })).toThrow(OperationalError);
