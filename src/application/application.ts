@@ -44,6 +44,12 @@ export interface Recording {
 /** Told of every write an application records (runners use it to prompt followers). */
 export type RecordingListener = (recordings: readonly Recording[], pipelineId: number) => void | Promise<void>;
 
+/** What `lead` needs of a follower (a process application of the system layer). */
+export interface LeadFollower {
+  follow(upstreamName: string, recorder: ApplicationRecorder, mapper: Mapper): void;
+  pullAndProcess(upstreamName: string, options: { pipelineId: number }): Promise<number>;
+}
+
 const DEFAULT_CACHE_SIZE = 1000;
 
 /** Each originator's events, in the order given. */
@@ -168,6 +174,17 @@ export class Application {
     for (const aggregate of aggregates) this.repository.cache?.advance(aggregate, own.get(aggregate.id) ?? []);
     await this.snapshotWhereDue(aggregates, own);
     return events.map((domainEvent, index) => ({ domainEvent, notificationId: ids[index] }));
+  }
+
+  /**
+   * Wires a follower by hand, without a runner: what this application records is then processed by
+   * the follower before `save` resolves. Returns a function that unwires it.
+   */
+  lead(follower: LeadFollower): () => void {
+    follower.follow(this.name, this.recorder, this.mapper);
+    return this.onRecorded(async (_recordings, pipelineId) => {
+      await follower.pullAndProcess(this.name, { pipelineId });
+    });
   }
 
   /** Calls `listener` after every write this application records; returns a function that stops it. */

@@ -22,6 +22,21 @@ export class ApplicationError extends EventSourcingError {
 }
 
 /**
+ * Aggregates that a unit of work read from the cache (without looking for newer events) were
+ * changed by another writer meanwhile: what the unit decided from them must be decided again.
+ */
+export class StaleAggregateError extends EventSourcingError {
+  override name = 'StaleAggregateError';
+
+  constructor(readonly aggregates: ReadonlyArray<{ readonly id: string; readonly version: number }>) {
+    super(
+      `aggregate${aggregates.length === 1 ? '' : 's'} ${aggregates.map((a) => `${a.id} (read at version ${a.version})`).join(', ')} ` +
+        `changed since it was cached: read ${aggregates.length === 1 ? 'it' : 'them'} again`,
+    );
+  }
+}
+
+/**
  * A command's own write was recorded, but processing what it recorded downstream failed (a
  * follower's read or write, after retries of transient failures, or its policy). The command must
  * not be repeated: it is recorded, and processing resumes from the followers' tracking positions.

@@ -2,7 +2,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { Aggregate, AggregateEvent, cloneAggregate, EventSourcingError, Snapshot } from '../domain';
 import { DataError } from '../persistence';
 import type { AggregateCache } from './aggregate-cache';
-import { AggregateNotFound } from './errors';
+import { AggregateNotFound, StaleAggregateError } from './errors';
 import type { EventStore } from './event-store';
 
 export interface GetOptions {
@@ -11,13 +11,28 @@ export interface GetOptions {
 }
 
 /**
+ * The work of a process application's batch: the aggregates its policy calls saved (which later
+ * calls of the batch see, and nothing else does until they are recorded), and the cached
+ * aggregates it read without looking for newer events (see Repository.withUnitOfWork).
+ */
+export class UnitOfWork {
+  /** The aggregates saved so far, as they are after the latest call. */
+  readonly pending = new Map<string, Aggregate>();
+  /** Aggregates handed out from the cache without a fast-forward read, by id: the version handed out. */
+  readonly cachedReads = new Map<string, number>();
+
+  /** `trustCache`: hand out cached aggregates without reading newer events (checked later, see verifyCachedReads). */
+  constructor(readonly trustCache: boolean) {}
+}
+
+/**
  * Reconstructs aggregates from their events: from the cache (fast-forwarded by any events recorded
  * since), else from the latest snapshot, else from the first event.
  */
 export class Repository {
-  readonly #pending = new AsyncLocalStorage<ReadonlyMap<string, Aggregate>>();
-  /** Units of work running with pending aggregates (see withPending). */
-  #pendingUnits = 0;
+  readonly #unit = new AsyncLocalStorage<UnitOfWork>();
+  /** Units of work running (see withUnitOfWork). */
+  #runningUnits = 0;
 
   /**
    * `fastForward` (default true) reads the events recorded since a cached version on every get.
@@ -40,12 +55,17 @@ export class Repository {
     if (version !== undefined && (!Number.isSafeInteger(version) || version < 1)) {
       throw new DataError(`version must be an integer >= 1, got ${String(version)}`);
     }
-    if (version === undefined) {
-      const pending = this.#pending.getStore()?.get(aggregateId);
+    const unit = version === undefined ? this.#unit.getStore() : undefined;
+    if (unit !== undefined) {
+      const pending = unit.pending.get(aggregateId);
       if (pending !== undefined) return cloneAggregate(pending as A);
     }
     let aggregate: A | undefined = version === undefined ? this.cache?.get<A>(aggregateId) : undefined;
     if (aggregate !== undefined && !this.fastForward) return aggregate;
+    if (aggregate !== undefined && unit?.trustCache) {
+      if (!unit.cachedReads.has(aggregateId)) unit.cachedReads.set(aggregateId, aggregate.version);
+      return aggregate;
+    }
     let after = aggregate?.version;
     if (aggregate === undefined && this.snapshots !== undefined) {
       const [snapshot] = await this.snapshots.get<Snapshot>(aggregateId, { desc: true, limit: 1, lte: version });
@@ -81,18 +101,51 @@ export class Repository {
   }
 
   /**
-   * Runs `body` so that every `get` inside it (and only inside it) sees `pending` first: aggregates
-   * changed by earlier work of one unit that is not recorded yet (a process application's batch).
-   * `pending` may grow while `body` runs.
+   * Runs `body` so that every `get` inside it (and only inside it) sees the unit's pending
+   * aggregates first: what earlier work of the unit (a process application's batch) saved and is
+   * not recorded yet. `pending` may grow while `body` runs. With `unit.trustCache` (and
+   * fast-forwarding on), a cached aggregate is handed out without reading newer events: one the
+   * unit then saves needs no such read, since its write is refused if another writer recorded
+   * its next version first; one the unit only reads must be checked with verifyCachedReads
+   * before the unit's results are recorded.
    */
-  async withPending<T>(pending: ReadonlyMap<string, Aggregate>, body: () => Promise<T>): Promise<T> {
-    this.#pendingUnits += 1;
+  async withUnitOfWork<T>(unit: UnitOfWork, body: () => Promise<T>): Promise<T> {
+    this.#runningUnits += 1;
     try {
-      return await this.#pending.run(pending, body);
+      return await this.#unit.run(unit, body);
     } finally {
       // While any AsyncLocalStorage is enabled, Node runs a hook on every promise of the process:
       // switch this one off between units of work.
-      if (--this.#pendingUnits === 0) this.#pending.disable();
+      if (--this.#runningUnits === 0) this.#unit.disable();
     }
+  }
+
+  /**
+   * Runs `body` with `pending` as the pending aggregates of a unit of work (see withUnitOfWork);
+   * cached aggregates are fast-forwarded as everywhere else.
+   * @deprecated use withUnitOfWork
+   */
+  withPending<T>(pending: Map<string, Aggregate>, body: () => Promise<T>): Promise<T> {
+    const unit = new UnitOfWork(false);
+    for (const [id, aggregate] of pending) unit.pending.set(id, aggregate);
+    return this.withUnitOfWork(unit, body);
+  }
+
+  /**
+   * Checks that the aggregates a unit of work took from the cache without a fast-forward read,
+   * and did not save, are still at the version it read: a StaleAggregateError (and the cache
+   * forgets them) when another writer recorded newer events of one, so the unit is done again with
+   * fresh copies. The aggregates it saved need no check: their write is refused if stale.
+   */
+  async verifyCachedReads(unit: UnitOfWork): Promise<void> {
+    const unsaved = [...unit.cachedReads].filter(([id]) => !unit.pending.has(id));
+    if (unsaved.length === 0) return;
+    const newer = await Promise.all(
+      unsaved.map(async ([id, version]) => (await this.events.recorder.selectEvents(id, { gt: version, limit: 1 })).length > 0),
+    );
+    const stale = unsaved.filter((_, index) => newer[index]);
+    if (stale.length === 0) return;
+    for (const [id] of stale) this.cache?.evict(id);
+    throw new StaleAggregateError(stale.map(([id, version]) => ({ id, version })));
   }
 }

@@ -1,5 +1,4 @@
 import type { Aggregate, AggregateEvent } from '../domain';
-import type { Tracking } from '../persistence';
 
 /**
  * What a policy produces for one notification: the aggregates it changed, whose new events are
@@ -8,8 +7,6 @@ import type { Tracking } from '../persistence';
 export class ProcessEvent {
   readonly events: AggregateEvent<any>[] = [];
   readonly aggregates: Aggregate[] = [];
-
-  constructor(readonly tracking: Tracking) {}
 
   /** Collects the new events of the aggregates, to be recorded when the policy returns. */
   save(...aggregates: Aggregate[]): void {

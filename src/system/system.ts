@@ -1,6 +1,6 @@
 import { Application, ApplicationOptions, applicationNameOf } from '../application';
 import { SystemDefinitionError } from './errors';
-import { Follower } from './follower';
+import { Follower } from './follower/follower';
 
 export type ApplicationClass<A extends Application = Application> = (new (options?: ApplicationOptions) => A) & {
   applicationName?: string;
@@ -88,11 +88,6 @@ export class System {
   /** Applications that follow others. */
   get followers(): string[] {
     return [...this.#follows.keys()];
-  }
-
-  /** Applications that both lead and follow. */
-  get processors(): string[] {
-    return this.leaders.filter((name) => this.#follows.has(name));
   }
 
   /** The applications `name` follows. */

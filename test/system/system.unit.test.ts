@@ -11,7 +11,6 @@ describe('System', () => {
     expect(system.applicationNames).toEqual(['WorldsApplication', 'Counters']);
     expect(system.leaders).toEqual(['WorldsApplication']);
     expect(system.followers).toEqual(['Counters']);
-    expect(system.processors).toEqual([]);
     expect(system.followsOf('Counters')).toEqual(['WorldsApplication']);
     expect(system.leadsOf('WorldsApplication')).toEqual(['Counters']);
     expect(system.classOf('Counters')).toBe(Counters);
@@ -24,7 +23,6 @@ describe('System', () => {
     expect(abc.followsOf('C')).toEqual(['B']);
     expect(abc.leaders).toEqual(['A', 'B']);
     expect(abc.followers).toEqual(['B', 'C']);
-    expect(abc.processors).toEqual(['B']);
   });
 
   it('allows an application to follow itself, cycles, shared applications and several upstreams', () => {
@@ -32,7 +30,6 @@ describe('System', () => {
     const cycle = new System({ pipes: [[A, B, A]] });
     expect(cycle.followsOf('A')).toEqual(['B']);
     expect(cycle.followsOf('B')).toEqual(['A']);
-    expect(cycle.processors.sort()).toEqual(['A', 'B']);
     const shared = new System({ pipes: [[A, B, A], [A, C, A]] });
     expect(shared.followsOf('A')).toEqual(['B', 'C']);
     expect(shared.leadsOf('A')).toEqual(['B', 'C']);
