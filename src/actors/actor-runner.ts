@@ -1,16 +1,14 @@
 import { start as startActorSystem, type Ref } from 'nact';
-import { applicationNameOf, type Application } from '../application';
+import { applicationNameOf } from '../application';
 import {
-  Edge,
   Follower,
-  processStatus,
+  Prompt,
   Runner,
   RunnerError,
   RunnerOptions,
-  sleep,
   System,
   type ApplicationClass,
-  type ProcessStatus,
+  type ProcessActivity,
   type RunnerStatus,
 } from '../system';
 import type { CommandApplicationClass, CommandArgs, CommandName, CommandResult } from './commands';
@@ -21,8 +19,6 @@ import { resolveSupervision, type SupervisionOptions } from './supervision';
 import { spawnSystemActor } from './system-actor';
 
 export interface ActorRunnerOptions extends RunnerOptions {
-  /** The pipelines this runner processes (default [0]); others may run elsewhere over the same store. */
-  pipelineIds?: readonly number[];
   /** How often every process is prompted without being told of new events (default 1000 ms). */
   pollIntervalMs?: number;
   /** Backoff and restart limits for failing processes (see SupervisionOptions). */
@@ -43,10 +39,8 @@ export interface AskOptions {
   pipelineId?: number;
 }
 
-/** A process application's status on the actor runner: its master's run count and pending prompt too. */
-export type ActorProcessStatus = ProcessStatus & ProcessSnapshot;
-
-export type ActorRunnerStatus = RunnerStatus<ActorProcessStatus>;
+/** @deprecated every runner's status has one shape: RunnerStatus. */
+export type ActorRunnerStatus = RunnerStatus;
 
 const DEFAULT_ASK_TIMEOUT_MS = 30_000;
 const STATUS_TIMEOUT_MS = 30_000;
@@ -69,31 +63,25 @@ const STATUS_TIMEOUT_MS = 30_000;
  * actors stop bottom-up, timers are cleared and connections closed.
  */
 export class ActorRunner extends Runner {
-  readonly pipelineIds: readonly number[];
   readonly pollIntervalMs: number;
   readonly supervision: SupervisionOptions;
   readonly #options: ActorRunnerOptions;
-  /** Each pipeline's applications, by pipeline id, then by name. */
-  #pipelines = new Map<number, Map<string, Application>>();
-  /** Applications this runner made besides the base class's (pipeline 0's). */
-  readonly #ownApplications: Application[] = [];
   #actorSystem: Ref<never> | undefined;
   #systemActor: ActorRef<SystemMessage> | undefined;
   /** Ticks the SystemActor every pollIntervalMs, so that a lost prompt only delays. */
   #ticker: NodeJS.Timeout | undefined;
+  /**
+   * Notifications each leader (of each pipeline) recorded since its pipeline actor last took up
+   * its 'recorded' message: however fast a leader records, at most one such message per leader
+   * waits in the mailbox.
+   */
+  readonly #unannounced = new Map<string, number>();
+  /** Every this many unannounced notifications, a leader's save gives the event loop a turn (see prompted). */
+  #yieldEvery = 1;
 
   constructor(system: System, options: ActorRunnerOptions = {}) {
     super(system, options);
     this.#options = options;
-    const pipelineIds = options.pipelineIds ?? [0];
-    if (!Array.isArray(pipelineIds) || pipelineIds.length === 0) {
-      throw new RunnerError('pipelineIds must be a non-empty array of integers >= 0');
-    }
-    for (const id of pipelineIds) {
-      if (!Number.isSafeInteger(id) || id < 0) throw new RunnerError(`pipeline ids must be integers >= 0, got ${String(id)}`);
-    }
-    if (new Set(pipelineIds).size !== pipelineIds.length) throw new RunnerError(`pipelineIds has duplicates: ${pipelineIds.join(', ')}`);
-    this.pipelineIds = Object.freeze([...pipelineIds]);
     this.pollIntervalMs = options.pollIntervalMs ?? 1000;
     if (typeof this.pollIntervalMs !== 'number' || !(this.pollIntervalMs > 0) || this.pollIntervalMs > MAX_TIMEOUT_MS) {
       throw new RunnerError(`pollIntervalMs must be a number of milliseconds > 0, got ${String(options.pollIntervalMs)}`);
@@ -106,37 +94,52 @@ export class ActorRunner extends Runner {
     return this.systemActor();
   }
 
-  protected async startRunning(): Promise<void> {
-    try {
-      for (const pipelineId of this.pipelineIds) this.#pipelines.set(pipelineId, this.makeApplications(pipelineId));
-      const parent: ParentRef = this.#options.parent ?? (this.#actorSystem = startActorSystem());
-      this.#systemActor = spawnSystemActor(parent, {
-        name: `eventsourcing-${Math.random().toString(36).slice(2, 10)}`,
-        system: this.system,
-        pipelines: this.#pipelines,
-        supervision: this.supervision,
-        statusTimeoutMs: STATUS_TIMEOUT_MS,
-        onFault: (error) => this.recordError(error),
-        onFailure: (applicationName, pipelineId, error) => this.failureWarnings.failed(applicationName, pipelineId, error),
-        random: this.#options.random,
-      });
-      const systemActor = this.#systemActor;
-      await ask<SystemMessage, void>(systemActor, (replyTo) => ({ type: 'start', replyTo }), MAX_TIMEOUT_MS);
-      this.#ticker = setInterval(() => tell(systemActor, { type: 'tick' }), this.pollIntervalMs);
-    } catch (error) {
-      await this.stopActors().catch(() => undefined);
-      throw error;
-    }
+  protected async startScheduling(): Promise<void> {
+    const batchSizes = this.edges.map((edge) => edge.follower.batchSize);
+    this.#yieldEvery = batchSizes.length === 0 ? Infinity : Math.max(1, Math.floor(Math.min(...batchSizes) / 4));
+    const pipelines = new Map(this.pipelineIds.map((pipelineId) => [pipelineId, this.applicationsOf(pipelineId)]));
+    const parent: ParentRef = this.#options.parent ?? (this.#actorSystem = startActorSystem());
+    this.#systemActor = spawnSystemActor(parent, {
+      name: `eventsourcing-${Math.random().toString(36).slice(2, 10)}`,
+      system: this.system,
+      pipelines,
+      supervision: this.supervision,
+      statusTimeoutMs: STATUS_TIMEOUT_MS,
+      onFault: (error) => this.recordError(error),
+      onFailure: (applicationName, pipelineId, error) => this.failureWarnings.failed(applicationName, pipelineId, error),
+      announced: (pipelineId, leaderName) => this.#unannounced.set(`${pipelineId}:${leaderName}`, 0),
+      random: this.#options.random,
+    });
+    const systemActor = this.#systemActor;
+    await ask<SystemMessage, void>(systemActor, (replyTo) => ({ type: 'start', replyTo }), MAX_TIMEOUT_MS);
+    this.#ticker = setInterval(() => tell(systemActor, { type: 'tick' }), this.pollIntervalMs);
   }
 
-  protected async stopRunning(): Promise<void> {
+  protected async stopScheduling(): Promise<void> {
     await this.stopActors();
   }
 
-  /** The running instance of an application class in one pipeline (default: the runner's first). */
-  override get<A extends Application>(cls: ApplicationClass<A>, pipelineId: number = this.pipelineIds[0]): A {
-    super.get(cls); // refuses a runner not running, and classes not of the system
-    return this.applicationIn(applicationNameOf(cls), pipelineId) as A;
+  protected prompted(prompt: Prompt): void | Promise<void> {
+    const systemActor = this.#systemActor;
+    if (systemActor === undefined || prompt.edges.length === 0) return;
+    const key = `${prompt.pipelineId}:${prompt.leaderName}`;
+    const before = this.#unannounced.get(key) ?? 0;
+    if (before === 0) tell(systemActor, { type: 'recorded', pipelineId: prompt.pipelineId, leaderName: prompt.leaderName });
+    const after = before + prompt.count;
+    this.#unannounced.set(key, after);
+    // Actors take their messages on turns of the event loop; a caller recording in a loop that
+    // never yields (awaiting only in-memory or SQLite work) would starve them, leaving every
+    // follower behind until the loop ends.
+    if (Math.floor(after / this.#yieldEvery) > Math.floor(before / this.#yieldEvery)) return nextTurn();
+  }
+
+  protected nudge(): void {
+    if (this.#systemActor !== undefined) tell(this.#systemActor, { type: 'tick' });
+  }
+
+  /** What the masters know of their processes. */
+  protected override activities(): Promise<ProcessActivity[]> {
+    return ask<SystemMessage, ProcessSnapshot[]>(this.systemActor(), (replyTo) => ({ type: 'status', replyTo }), STATUS_TIMEOUT_MS);
   }
 
   /**
@@ -191,86 +194,7 @@ export class ActorRunner extends Runner {
     return ask<SystemMessage, number>(systemActor, (replyTo) => ({ type: 'skip', pipelineId, applicationName, reason, replyTo }), STATUS_TIMEOUT_MS);
   }
 
-  /**
-   * Every process application of every pipeline this runner runs: its state, restarts and last
-   * error, and for each upstream the tracking position, the upstream's head and the lag.
-   */
-  override async status(): Promise<ActorRunnerStatus> {
-    const snapshots = await this.snapshots();
-    const processes = await Promise.all(
-      snapshots.map((snapshot) => processStatus(snapshot, this.applicationIn(snapshot.applicationName, snapshot.pipelineId) as Follower)),
-    );
-    return {
-      pipelines: this.pipelineIds.map((pipelineId) => ({
-        pipelineId,
-        processes: processes.filter((process) => process.pipelineId === pipelineId),
-      })),
-    };
-  }
-
-  /**
-   * Resolves when every process of every pipeline this runner runs has processed everything its
-   * upstreams show, including what that processing produced. Rejects with the error of a process
-   * that is `failed`, or on timeout naming the processes that are busy or lag.
-   */
-  async waitUntilIdle(timeoutMs = 60_000): Promise<void> {
-    const systemActor = this.systemActor();
-    const edges = this.processEdges();
-    const deadline = Date.now() + timeoutMs;
-    for (let wait = 1; ; wait = Math.min(wait * 2, 20)) {
-      this.throwUnreportedErrors();
-      const before = await this.snapshots();
-      const failed = before.find((snapshot) => snapshot.state === 'failed');
-      if (failed !== undefined) throw failed.lastError?.error ?? new RunnerError(`${describeProcess(failed)} has failed`);
-      const busy = before.filter((snapshot) => snapshot.state !== 'idle' || snapshot.pending);
-      let lagging: string[] = [];
-      if (busy.length === 0) {
-        try {
-          lagging = await this.laggingEdges(edges);
-        } catch (error) {
-          lagging = [`positions could not be read: ${(error as Error).message}`];
-        }
-        if (lagging.length === 0) {
-          const after = await this.snapshots();
-          const unchanged = after.every((snapshot, index) => snapshot.state === 'idle' && !snapshot.pending && snapshot.runs === before[index].runs);
-          if (unchanged) return;
-        } else {
-          // Idle but behind: a prompt was lost, or a write was not yet visible when it came.
-          tell(systemActor, { type: 'tick' });
-        }
-      }
-      if (Date.now() > deadline) {
-        const what = busy.length > 0 ? `still processing: ${busy.map(describeBusy).join('; ')}` : lagging.join('; ');
-        throw new RunnerError(`waitUntilIdle timed out after ${timeoutMs} ms: ${what}`);
-      }
-      await sleep(wait);
-    }
-  }
-
-  private makeApplications(pipelineId: number): Map<string, Application> {
-    const applications = new Map<string, Application>();
-    if (pipelineId === 0) {
-      // The base class made one instance of each application, recording in pipeline 0.
-      for (const name of this.system.applicationNames) applications.set(name, this.application(name));
-      return applications;
-    }
-    for (const name of this.system.applicationNames) {
-      const cls = this.system.classOf(name);
-      const app = new cls({ env: this.options.env, pipelineId });
-      this.#ownApplications.push(app);
-      applications.set(name, app);
-    }
-    for (const name of this.system.followers) {
-      const follower = applications.get(name) as Follower;
-      for (const upstreamName of this.system.followsOf(name)) {
-        const upstream = applications.get(upstreamName)!;
-        follower.follow(upstreamName, upstream.recorder, upstream.mapper);
-      }
-    }
-    return applications;
-  }
-
-  /** Drains and stops the actors bottom-up, then the runner's own nact system, then its applications. */
+  /** Drains and stops the actors bottom-up, then the runner's own nact system. */
   private async stopActors(): Promise<void> {
     clearInterval(this.#ticker);
     this.#ticker = undefined;
@@ -287,7 +211,6 @@ export class ActorRunner extends Runner {
       if (systemActor !== undefined) stopActor(systemActor);
       if (this.#actorSystem !== undefined) stopActor(this.#actorSystem);
       this.#actorSystem = undefined;
-      await Promise.allSettled(this.#ownApplications.splice(0).map((app) => app.close()));
     }
   }
 
@@ -302,37 +225,6 @@ export class ActorRunner extends Runner {
     }
     return applicationNameOf(cls);
   }
-
-  private applicationIn(name: string, pipelineId: number): Application {
-    const applications = this.#pipelines.get(pipelineId);
-    if (applications === undefined) {
-      throw new RunnerError(`pipeline ${String(pipelineId)} is not run by this runner (it runs: ${this.pipelineIds.join(', ')})`);
-    }
-    return applications.get(name)!;
-  }
-
-  /** Every (follower, upstream, pipeline) this runner processes. */
-  private processEdges(): Edge[] {
-    const edges: Edge[] = [];
-    for (const pipelineId of this.pipelineIds) {
-      for (const name of this.system.followers) {
-        const follower = this.applicationIn(name, pipelineId) as Follower;
-        for (const upstreamName of this.system.followsOf(name)) edges.push({ follower, upstreamName, pipelineId });
-      }
-    }
-    return edges;
-  }
-
-  private snapshots(): Promise<ProcessSnapshot[]> {
-    return ask<SystemMessage, ProcessSnapshot[]>(this.systemActor(), (replyTo) => ({ type: 'status', replyTo }), STATUS_TIMEOUT_MS);
-  }
 }
 
-function describeProcess(snapshot: ProcessSnapshot): string {
-  return `${snapshot.applicationName} (pipeline ${snapshot.pipelineId})`;
-}
-
-function describeBusy(snapshot: ProcessSnapshot): string {
-  const after = snapshot.state === 'backing-off' && snapshot.lastError ? ` after ${snapshot.lastError.message}` : '';
-  return `${describeProcess(snapshot)} is ${snapshot.state}${after}`;
-}
+const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));

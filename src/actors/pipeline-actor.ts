@@ -18,6 +18,8 @@ export interface PipelineDependencies {
   readonly onFault: (error: Error) => void;
   /** Told of every failure of a process (for the warnings on stderr). */
   readonly onFailure?: (applicationName: string, pipelineId: number, error: Error) => void;
+  /** Told when the actor takes up a leader's 'recorded' message (the runner coalesces them). */
+  readonly announced: (leaderName: string) => void;
   readonly random?: () => number;
 }
 
@@ -29,27 +31,17 @@ export interface PipelineState {
   readonly applications: Readonly<Record<string, ActorRef<ApplicationMessage>>>;
 }
 
-const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
-
 /**
  * PipelineActor: one pipeline (an independent shard of the whole system). It spawns an
- * ApplicationActor per application and a ProcessMaster per process application, turns what its
- * leaders record into prompts for the masters of their followers, and routes commands, restarts,
- * skips and status requests to its children. It stops bottom-up: children first, each after
- * draining.
+ * ApplicationActor per application and a ProcessMaster per process application, turns the
+ * runner's word that a leader recorded something into prompts for the masters of its followers,
+ * and routes commands, restarts, skips and status requests to its children. It stops bottom-up:
+ * children first, each after draining.
  */
 export function spawnPipelineActor(parent: ParentRef, deps: PipelineDependencies): ActorRef<PipelineMessage> {
   const { pipelineId, system, applications, supervision } = deps;
-  const unsubscribes: Array<() => void> = [];
   /** The followers of each leader, whose masters a leader's recording prompts. */
   const followersOf = new Map(system.leaders.map((leaderName) => [leaderName, system.leadsOf(leaderName)]));
-  /**
-   * Notifications each leader recorded since this actor last took its 'recorded' message. However
-   * fast a leader records, at most one such message per leader waits in the mailbox.
-   */
-  const unannounced = new Map<string, number>();
-  /** Every this many unannounced notifications, a leader's save gives the event loop a turn (see below). */
-  const yieldEvery = Math.max(1, Math.floor(Math.min(...system.followers.map((name) => (applications.get(name) as Follower).batchSize)) / 4));
 
   const unknown = (name: string, what: string): Error =>
     new RunnerError(
@@ -84,21 +76,6 @@ export function spawnPipelineActor(parent: ParentRef, deps: PipelineDependencies
               random: deps.random,
             });
           }
-          for (const leaderName of followersOf.keys()) {
-            unsubscribes.push(
-              applications.get(leaderName)!.onRecorded((recordings, recordedIn) => {
-                if (recordedIn !== pipelineId) return;
-                const before = unannounced.get(leaderName) ?? 0;
-                if (before === 0) tell(self, { type: 'recorded', leaderName });
-                const after = before + recordings.length;
-                unannounced.set(leaderName, after);
-                // Actors take their messages on turns of the event loop; a caller recording in a
-                // loop that never yields (awaiting only in-memory or SQLite work) would starve
-                // them, leaving every follower behind until the loop ends.
-                if (Math.floor(after / yieldEvery) > Math.floor(before / yieldEvery)) return nextTurn();
-              }),
-            );
-          }
           // Catch up with whatever was recorded while nothing ran.
           for (const master of Object.values(masters)) tell(master, { type: 'prompt' });
         });
@@ -110,7 +87,7 @@ export function spawnPipelineActor(parent: ParentRef, deps: PipelineDependencies
       }
 
       case 'recorded':
-        unannounced.set(message.leaderName, 0);
+        deps.announced(message.leaderName);
         for (const followerName of followersOf.get(message.leaderName) ?? []) {
           const master = state.masters[followerName];
           if (master !== undefined) tell(master, { type: 'prompt' });
@@ -152,7 +129,6 @@ export function spawnPipelineActor(parent: ParentRef, deps: PipelineDependencies
         return state;
 
       case 'stop': {
-        for (const unsubscribe of unsubscribes.splice(0)) unsubscribe();
         const children: Array<ActorRef<StopRequest>> = [
           ...Object.values(state.masters),
           ...Object.values(state.applications),

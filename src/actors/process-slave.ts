@@ -26,11 +26,8 @@ export function spawnProcessSlave(parent: ParentRef, name: string, deps: SlaveDe
     async (state, message) => {
       switch (message.type) {
         case 'run': {
-          let processed = 0;
-          for (const upstreamName of follower.upstreamNames) {
-            processed += await follower.pullAndProcess(upstreamName, { pipelineId, signal: stopping });
-          }
-          tell(master, { type: 'run-finished', runId: message.runId, processed });
+          for (const upstreamName of follower.upstreamNames) await follower.pullAndProcess(upstreamName, { pipelineId, signal: stopping });
+          tell(master, { type: 'run-finished', runId: message.runId });
           return state;
         }
         case 'skip': {
@@ -47,7 +44,7 @@ export function spawnProcessSlave(parent: ParentRef, name: string, deps: SlaveDe
     {
       initialState: null,
       onCrash: (message, error, ctx) => {
-        if (message?.type === 'run') tell(master, { type: 'slave-crashed', runId: message.runId, error });
+        if (message?.type === 'run') tell(master, { type: 'slave-crashed', runId: message.runId, error, positions: follower.knownPositions(pipelineId) });
         return ctx.stop;
       },
     },

@@ -3,12 +3,7 @@ import type { ProcessActivity } from '../system';
 import type { ReplyTo } from './refs';
 
 /** What a master knows of its process (status adds positions and heads, read from the stores). */
-export interface ProcessSnapshot extends ProcessActivity {
-  /** Runs started since the runner started (changes whenever anything is processed). */
-  readonly runs: number;
-  /** Whether a prompt came while a run was in flight (another run follows it). */
-  readonly pending: boolean;
-}
+export type ProcessSnapshot = ProcessActivity;
 
 /** Commands as messages: a method of an application, with its arguments. */
 export interface CommandRequest {
@@ -40,9 +35,9 @@ export type SlaveMessage =
 export type MasterMessage =
   /** Something new may be upstream (a leader recorded, the tick, waitUntilIdle). */
   | { readonly type: 'prompt' }
-  | { readonly type: 'run-finished'; readonly runId: number; readonly processed: number }
-  /** Sent from the slave's crash handler: the run failed and the slave stopped. */
-  | { readonly type: 'slave-crashed'; readonly runId: number; readonly error: Error }
+  | { readonly type: 'run-finished'; readonly runId: number }
+  /** Sent from the slave's crash handler: the run failed and the slave stopped; where the positions stood. */
+  | { readonly type: 'slave-crashed'; readonly runId: number; readonly error: Error; readonly positions: Readonly<Record<string, number>> }
   | { readonly type: 'backoff-elapsed'; readonly runId: number }
   /** Leave `failed` and run again. */
   | { readonly type: 'restart'; readonly replyTo: ReplyTo<void> }
@@ -83,6 +78,8 @@ export type SystemMessage =
   | { readonly type: 'start'; readonly replyTo: ReplyTo<void> }
   /** Prompt every master of every pipeline (the runner's poll timer, and waitUntilIdle's nudge). */
   | { readonly type: 'tick' }
+  /** `leaderName` recorded something in a pipeline: prompt its followers there. */
+  | ToPipeline<{ readonly type: 'recorded'; readonly leaderName: string }>
   | ToPipeline<ToApplication<{ readonly type: 'command' } & CommandRequest>>
   | ToPipeline<ToApplication<{ readonly type: 'restart'; readonly replyTo: ReplyTo<void> }>>
   | ToPipeline<ToApplication<{ readonly type: 'skip'; readonly reason: string; readonly replyTo: ReplyTo<number> }>>

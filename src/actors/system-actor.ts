@@ -16,6 +16,8 @@ export interface SystemActorDependencies {
   readonly onFault: (error: Error) => void;
   /** Told of every failure of a process (for the warnings on stderr). */
   readonly onFailure?: (applicationName: string, pipelineId: number, error: Error) => void;
+  /** Told when a pipeline takes up a leader's 'recorded' message (the runner coalesces them). */
+  readonly announced: (pipelineId: number, leaderName: string) => void;
   readonly random?: () => number;
 }
 
@@ -52,6 +54,7 @@ export function spawnSystemActor(parent: ParentRef, deps: SystemActorDependencie
                 statusTimeoutMs: deps.statusTimeoutMs,
                 onFault: deps.onFault,
                 onFailure: deps.onFailure,
+                announced: (leaderName) => deps.announced(pipelineId, leaderName),
                 random: deps.random,
               });
             }
@@ -69,6 +72,7 @@ export function spawnSystemActor(parent: ParentRef, deps: SystemActorDependencie
           for (const pipeline of Object.values(state.pipelines)) tell(pipeline, { type: 'tick' });
           return state;
 
+        case 'recorded':
         case 'command':
         case 'restart':
         case 'skip': {
@@ -76,7 +80,7 @@ export function spawnSystemActor(parent: ParentRef, deps: SystemActorDependencie
           const { pipelineId, ...request } = message;
           const pipeline = state.pipelines[pipelineId];
           if (pipeline !== undefined) tell(pipeline, request);
-          else {
+          else if (message.type !== 'recorded') {
             const replyTo: ReplyTo<never> = message.replyTo;
             reply(replyTo, failure(new RunnerError(`pipeline ${String(pipelineId)} is not run by this runner (it runs: ${[...deps.pipelines.keys()].join(', ')})`)));
           }

@@ -1,6 +1,5 @@
-import { RunnerError } from '../errors';
 import type { Follower } from '../follower';
-import { Edge, Runner, RunnerOptions, sleep } from './runner';
+import { Edge, Prompt, Runner, RunnerOptions } from './runner';
 
 export interface MultiThreadedRunnerOptions extends RunnerOptions {
   /** How often each follower pulls without being prompted, so a lost prompt only delays (default 1000). */
@@ -10,8 +9,18 @@ export interface MultiThreadedRunnerOptions extends RunnerOptions {
   maxRetryDelayMs?: number;
 }
 
+type WorkerOptions = Required<Pick<MultiThreadedRunnerOptions, 'pollIntervalMs' | 'retryDelayMs' | 'maxRetryDelayMs'>>;
+
+/** How a worker tells the runner what its follower is doing. */
+interface WorkerReport {
+  running(edge: Edge, running: boolean): void;
+  /** A run failed; the worker retries it after a backoff. */
+  failed(edge: Edge, error: unknown): void;
+}
+
 /**
- * One follower's processing loop: it pulls when prompted, when the poll timer fires, or to retry.
+ * One follower's processing loop, over its edges in every pipeline: it pulls when prompted, when
+ * the poll timer fires, or to retry.
  *
  * Prompts are coalesced: a prompt wakes the loop on the event loop's next turn (setImmediate), so
  * the notifications recorded meanwhile are processed together, in transactions of up to the
@@ -19,7 +28,7 @@ export interface MultiThreadedRunnerOptions extends RunnerOptions {
  * records in a loop that never yields to the event loop is still followed closely.
  */
 class FollowerWorker {
-  readonly #wanted = new Set<string>();
+  readonly #wanted: Set<Edge>;
   /** Notifications prompted since the loop last woke. */
   #prompted = 0;
   #immediate: NodeJS.Immediate | undefined;
@@ -34,10 +43,10 @@ class FollowerWorker {
   constructor(
     readonly follower: Follower,
     readonly edges: readonly Edge[],
-    private readonly options: Required<Pick<MultiThreadedRunnerOptions, 'pollIntervalMs' | 'retryDelayMs' | 'maxRetryDelayMs'>>,
+    private readonly options: WorkerOptions,
     private readonly report: WorkerReport,
   ) {
-    for (const edge of edges) this.#wanted.add(key(edge.upstreamName, edge.pipelineId));
+    this.#wanted = new Set(edges); // catch up with whatever was recorded while nothing ran
     this.done = this.loop();
   }
 
@@ -45,11 +54,17 @@ class FollowerWorker {
     return !this.#busy && this.#wanted.size === 0;
   }
 
-  prompt(upstreamName: string, pipelineId: number, notifications: number): void {
-    this.#wanted.add(key(upstreamName, pipelineId));
+  prompt(edge: Edge, notifications: number): void {
+    this.#wanted.add(edge);
     this.#prompted += notifications;
     if (this.#prompted >= this.follower.batchSize) this.wakeNow();
     else this.#immediate ??= setImmediate(this.wakeNow);
+  }
+
+  /** Looks at every edge now (a nudge). */
+  pollNow(): void {
+    for (const edge of this.edges) this.#wanted.add(edge);
+    this.#immediate ??= setImmediate(this.wakeNow);
   }
 
   stop(): Promise<void> {
@@ -78,16 +93,15 @@ class FollowerWorker {
       this.#wanted.clear();
       this.#busy = true;
       let failed = false;
-      for (const item of wanted) {
-        const [pipelineId, upstreamName] = parse(item);
-        this.report.running(pipelineId, true);
+      for (const edge of wanted) {
+        this.report.running(edge, true);
         try {
-          await this.follower.pullAndProcess(upstreamName, { pipelineId, signal: this.#stopping.signal });
-          this.report.running(pipelineId, false);
+          await this.follower.pullAndProcess(edge.upstreamName, { pipelineId: edge.pipelineId, signal: this.#stopping.signal });
+          this.report.running(edge, false);
         } catch (error) {
           failed = true;
-          this.report.failed(pipelineId, error);
-          this.#wanted.add(item);
+          this.report.failed(edge, error);
+          this.#wanted.add(edge);
         }
       }
       this.#busy = false;
@@ -107,7 +121,7 @@ class FollowerWorker {
         clearTimeout(this.#timer);
         this.#timer = undefined;
         this.#wake = undefined;
-        if (polled && wakeable) for (const edge of this.edges) this.#wanted.add(key(edge.upstreamName, edge.pipelineId));
+        if (polled && wakeable) for (const edge of this.edges) this.#wanted.add(edge);
         resolve();
       };
       this.#timer = setTimeout(() => finish(true), ms);
@@ -118,28 +132,14 @@ class FollowerWorker {
   }
 }
 
-/** How a worker tells the runner what its follower is doing, for status(). */
-interface WorkerReport {
-  running(pipelineId: number, running: boolean): void;
-  /** A run failed; the worker retries it after a backoff. */
-  failed(pipelineId: number, error: unknown): void;
-}
-
-const key = (upstreamName: string, pipelineId: number) => `${pipelineId}:${upstreamName}`;
-const parse = (item: string): [number, string] => {
-  const colon = item.indexOf(':');
-  return [Number(item.slice(0, colon)), item.slice(colon + 1)];
-};
-
 /**
- * Every follower processes concurrently and independently, in its own loop; commands return as
- * soon as their own events are recorded. `waitUntilIdle()` resolves once every follower has caught
- * up; processing errors are kept in `errors`, shown by `status()` and warned of on stderr, and
- * reject `waitUntilIdle()` and `stop()`.
+ * Every follower processes concurrently and independently, in a loop of its own (on the one event
+ * loop of the process: concurrent, not parallel); commands return as soon as their own events are
+ * recorded. Processing errors are kept in `errors`, shown by `status()` and warned of on stderr,
+ * and reject `waitUntilIdle()` and `stop()`.
  */
 export class MultiThreadedRunner extends Runner {
-  readonly #workers = new Map<string, FollowerWorker>();
-  readonly #unsubscribes: Array<() => void> = [];
+  readonly #workers = new Map<Follower, FollowerWorker>();
 
   constructor(
     system: ConstructorParameters<typeof Runner>[0],
@@ -148,65 +148,35 @@ export class MultiThreadedRunner extends Runner {
     super(system, runnerOptions);
   }
 
-  protected async startRunning(): Promise<void> {
-    const options = {
+  protected async startScheduling(): Promise<void> {
+    const options: WorkerOptions = {
       pollIntervalMs: this.runnerOptions.pollIntervalMs ?? 1000,
       retryDelayMs: this.runnerOptions.retryDelayMs ?? 50,
       maxRetryDelayMs: this.runnerOptions.maxRetryDelayMs ?? 5000,
     };
-    const edges = this.edges();
-    for (const name of this.system.followers) {
-      const follower = this.application(name) as Follower;
-      const own = edges.filter((edge) => edge.follower === follower);
-      const report: WorkerReport = {
-        running: (pipelineId, running) => this.processRunning(follower, pipelineId, running),
-        failed: (pipelineId, error) => this.processFailed(follower, pipelineId, error, true),
-      };
-      this.#workers.set(name, new FollowerWorker(follower, own, options, report));
-    }
-    for (const leaderName of this.system.leaders) {
-      const followers = this.system.leadsOf(leaderName).map((name) => this.#workers.get(name)!);
-      this.#unsubscribes.push(
-        this.application(leaderName).onRecorded((recordings, pipelineId) => {
-          for (const worker of followers) worker.prompt(leaderName, pipelineId, recordings.length);
-        }),
-      );
-    }
+    const report: WorkerReport = {
+      running: (edge, running) => this.processRunning(edge.follower, edge.pipelineId, running),
+      failed: (edge, error) => this.processFailed(edge.follower, edge.pipelineId, error, true),
+    };
+    const byFollower = new Map<Follower, Edge[]>();
+    for (const edge of this.edges) byFollower.set(edge.follower, [...(byFollower.get(edge.follower) ?? []), edge]);
+    for (const [follower, edges] of byFollower) this.#workers.set(follower, new FollowerWorker(follower, edges, options, report));
   }
 
-  protected async stopRunning(): Promise<void> {
-    for (const unsubscribe of this.#unsubscribes.splice(0)) unsubscribe();
+  protected async stopScheduling(): Promise<void> {
     await Promise.all([...this.#workers.values()].map((worker) => worker.stop()));
   }
 
-  /**
-   * Resolves when every follower has processed everything its upstreams show, including what that
-   * processing produced; rejects with a processing error not yet reported, or on timeout naming
-   * the applications that lag.
-   */
-  async waitUntilIdle(timeoutMs = 60_000): Promise<void> {
-    if (!this.isRunning) throw new RunnerError('the runner is not running');
-    const edges = this.edges();
-    const deadline = Date.now() + timeoutMs;
-    for (let wait = 1; ; wait = Math.min(wait * 2, 20)) {
-      this.throwUnreportedErrors();
-      if (this.allIdle()) {
-        const lagging = await this.laggingEdges(edges);
-        this.throwUnreportedErrors();
-        if (lagging.length === 0 && this.allIdle()) return;
-        if (Date.now() > deadline) {
-          throw new RunnerError(`waitUntilIdle timed out after ${timeoutMs} ms: ${lagging.join('; ')}`);
-        }
-      } else if (Date.now() > deadline) {
-        const busy = [...this.#workers].filter(([, worker]) => !worker.idle).map(([name]) => name);
-        throw new RunnerError(`waitUntilIdle timed out after ${timeoutMs} ms: still processing: ${busy.join(', ')}`);
-      }
-      await sleep(wait);
-    }
+  protected prompted(prompt: Prompt): void {
+    for (const edge of prompt.edges) this.#workers.get(edge.follower)?.prompt(edge, prompt.count);
   }
 
-  private allIdle(): boolean {
-    for (const worker of this.#workers.values()) if (!worker.idle) return false;
-    return true;
+  protected nudge(): void {
+    for (const worker of this.#workers.values()) worker.pollNow();
+  }
+
+  protected override waitingWork(): string | undefined {
+    const busy = [...this.#workers.values()].filter((worker) => !worker.idle).map((worker) => worker.follower.name);
+    return busy.length === 0 ? undefined : `still processing: ${[...new Set(busy)].join(', ')}`;
   }
 }

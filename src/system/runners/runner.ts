@@ -1,6 +1,6 @@
-import { applicationNameOf, type Application, type EnvType } from '../../application';
+import { applicationNameOf, type Application, type EnvType, type Recording } from '../../application';
 import { RunnerError } from '../errors';
-import { Follower } from '../follower';
+import type { Follower } from '../follower';
 import { ApplicationClass, System } from '../system';
 import { FailureWarnings } from './failure-warnings';
 import { describeFailure, processStatus, type ProcessActivity, type ProcessState, type RunnerStatus } from './status';
@@ -8,6 +8,8 @@ import { describeFailure, processStatus, type ProcessActivity, type ProcessState
 export interface RunnerOptions {
   /** Settings for every application, overlaid on the process environment. */
   env?: EnvType;
+  /** The pipelines this runner runs (default [0]); others may run elsewhere over the same store. */
+  pipelineIds?: readonly number[];
 }
 
 /** One follower's view of one upstream log in one pipeline. */
@@ -17,10 +19,24 @@ export interface Edge {
   readonly pipelineId: number;
 }
 
-/** What a runner that processes in its own loops knows of one process (a follower in one pipeline). */
+/** A leader recorded something in one pipeline: the edges that follow it there have something new. */
+export interface Prompt {
+  readonly leaderName: string;
+  readonly pipelineId: number;
+  readonly edges: readonly Edge[];
+  /** How many notifications the leader recorded, and the id of the last one. */
+  readonly count: number;
+  readonly lastNotificationId: number;
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** What a runner that schedules processing itself knows of one process (a follower in one pipeline). */
 class ProcessRecord implements ProcessActivity {
   state: ProcessState = 'idle';
   restarts = 0;
+  runs = 0;
+  pending = false;
   lastError: ProcessActivity['lastError'];
 
   constructor(
@@ -33,152 +49,204 @@ class ProcessRecord implements ProcessActivity {
   }
 
   snapshot(): ProcessActivity {
-    const { applicationName, pipelineId, state, restarts, lastError } = this;
-    return lastError === undefined ? { applicationName, pipelineId, state, restarts } : { applicationName, pipelineId, state, restarts, lastError };
+    const { applicationName, pipelineId, state, restarts, runs, pending, lastError } = this;
+    const activity = { applicationName, pipelineId, state, restarts, runs, pending };
+    return lastError === undefined ? activity : { ...activity, lastError };
   }
 }
 
+const key = (pipelineId: number, name: string) => `${pipelineId}:${name}`;
+
 /**
- * Brings a system to life: makes its applications, wires each follower to the logs it follows, and
- * decides when followers pull (the subclasses). All runners share `start`, `get` and `stop`.
+ * The engine every runner stands on. It makes the system's applications, one instance per pipeline
+ * the runner runs, each recording in its pipeline; wires each follower to the logs it follows in its
+ * pipeline; turns every recording of a leader into one Prompt for the edges that follow it; keeps
+ * one list of errors; and gives every runner the same `start`, `get`, `status`, `waitUntilIdle` and
+ * `stop`. A runner supplies only its scheduling: when followers pull (inline, in loops of their own,
+ * to a clock, in actors): startScheduling, prompted, nudge and stopScheduling, and, where it keeps
+ * what it knows of its processes elsewhere, activities.
  */
 export abstract class Runner {
-  readonly #apps = new Map<string, Application>();
-  #state: 'new' | 'started' | 'stopped' = 'new';
+  readonly pipelineIds: readonly number[];
   /** Errors that processing raised (policies that threw), oldest first. */
   readonly errors: Error[] = [];
-  #reported = 0;
-  readonly #processes = new Map<string, ProcessRecord>();
   /** Processing failures also go to stderr, at most once every few seconds per process. */
   protected readonly failureWarnings = new FailureWarnings();
+  #state: 'new' | 'started' | 'stopped' = 'new';
+  #reported = 0;
+  /** Each pipeline's applications, by pipeline id, then by name. */
+  readonly #pipelines = new Map<number, Map<string, Application>>();
+  #edges: readonly Edge[] = [];
+  readonly #processes = new Map<string, ProcessRecord>();
+  readonly #unsubscribes: Array<() => void> = [];
 
   constructor(
     readonly system: System,
     readonly options: RunnerOptions = {},
   ) {
     if (!(system instanceof System)) throw new RunnerError('a runner needs a System');
+    this.pipelineIds = checkPipelineIds(options.pipelineIds);
   }
 
   get isRunning(): boolean {
     return this.#state === 'started';
   }
 
+  /** Every (follower, upstream, pipeline) the runner runs. */
+  get edges(): readonly Edge[] {
+    return this.#edges;
+  }
+
   async start(): Promise<void> {
     if (this.#state !== 'new') throw new RunnerError(`this runner was already ${this.#state}: make a new one`);
     this.#state = 'started';
     try {
-      for (const name of this.system.applicationNames) {
-        const cls = this.system.classOf(name);
-        this.#apps.set(name, new cls({ env: this.options.env }));
-      }
-      for (const name of this.system.followers) {
-        const follower = this.#apps.get(name) as Follower;
-        for (const upstreamName of this.system.followsOf(name)) {
-          const upstream = this.#apps.get(upstreamName)!;
-          follower.follow(upstreamName, upstream.recorder, upstream.mapper);
-        }
-      }
-      for (const name of this.system.followers) this.processRecord(this.#apps.get(name) as Follower, 0);
-      await this.startRunning();
+      const edges: Edge[] = [];
+      for (const pipelineId of this.pipelineIds) edges.push(...this.makePipeline(pipelineId));
+      this.#edges = edges;
+      for (const edge of edges) this.processRecord(edge.follower, edge.pipelineId);
+      this.subscribeLeaders();
+      await this.startScheduling();
     } catch (error) {
-      await this.closeApplications();
-      this.#state = 'stopped';
+      await this.stopping().catch(() => undefined);
       throw error;
     }
   }
 
-  /** The running instance of an application class of the system. */
-  get<A extends Application>(cls: ApplicationClass<A>): A {
+  /** The running instance of an application class in one pipeline (default: the runner's first). */
+  get<A extends Application>(cls: ApplicationClass<A>, pipelineId: number = this.pipelineIds[0]): A {
     if (this.#state !== 'started') throw new RunnerError(`the runner is ${this.#state === 'new' ? 'not started' : 'stopped'}`);
-    const name = applicationNameOf(cls);
-    const app = this.#apps.get(name);
+    const app = this.#pipelines.get(pipelineId)?.get(applicationNameOf(cls));
     if (app === undefined || !this.system.has(cls)) {
-      throw new RunnerError(`${cls?.name ?? String(cls)} is not an application of this system`);
+      if (this.#pipelines.has(pipelineId)) throw new RunnerError(`${cls?.name ?? String(cls)} is not an application of this system`);
+      throw new RunnerError(`pipeline ${String(pipelineId)} is not run by this runner (it runs: ${this.pipelineIds.join(', ')})`);
     }
     return app as A;
   }
 
-  /** Stops processing, closes every application, then rejects if processing failed unreported. */
-  async stop(): Promise<void> {
-    if (this.#state !== 'started') return;
-    this.#state = 'stopped';
-    try {
-      await this.stopRunning();
-    } finally {
-      await this.closeApplications();
-    }
-    this.throwUnreportedErrors();
-  }
-
-  protected abstract startRunning(): Promise<void>;
-  protected abstract stopRunning(): Promise<void>;
-
   /**
-   * Every process application of the runner: its state, restarts and last error, and for each
-   * upstream the tracking position, the upstream's head and the lag.
+   * Every process application of every pipeline the runner runs: its state, restarts and last
+   * error, and for each upstream the tracking position, the upstream's head and the lag.
    */
   async status(): Promise<RunnerStatus> {
-    if (!this.isRunning) throw new RunnerError('the runner is not running');
-    const processes = await Promise.all(
-      [...this.#processes.values()].map((record) => processStatus(record.snapshot(), record.follower)),
-    );
-    const pipelineIds = [...new Set(processes.map((process) => process.pipelineId))];
+    this.checkRunning();
+    const activities = await this.activities();
+    const processes = await Promise.all(activities.map((activity) => processStatus(activity, this.follower(activity))));
     return {
-      pipelines: (pipelineIds.length === 0 ? [0] : pipelineIds).map((pipelineId) => ({
+      pipelines: this.pipelineIds.map((pipelineId) => ({
         pipelineId,
         processes: processes.filter((process) => process.pipelineId === pipelineId),
       })),
     };
   }
 
-  /** Marks a process as processing (or not) for status(). */
+  /**
+   * Resolves when every process of every pipeline the runner runs has processed everything its
+   * upstreams show, including what that processing produced. Rejects with a processing error not
+   * yet reported, with the error of a process that is `failed`, or on timeout naming the processes
+   * that are busy or lag.
+   */
+  async waitUntilIdle(timeoutMs = 60_000): Promise<void> {
+    this.checkRunning();
+    const deadline = Date.now() + timeoutMs;
+    for (let wait = 1; ; wait = Math.min(wait * 2, 20)) {
+      this.throwUnreportedErrors();
+      const before = await this.activities();
+      const failed = before.find((activity) => activity.state === 'failed');
+      if (failed !== undefined) throw failed.lastError?.error ?? new RunnerError(`${describeProcess(failed)} has failed`);
+      const busy = before.filter((activity) => activity.state !== 'idle' || activity.pending);
+      const waiting = this.waitingWork();
+      let lagging: string[] = [];
+      if (busy.length === 0 && waiting === undefined) {
+        try {
+          lagging = await this.laggingEdges();
+        } catch (error) {
+          lagging = [`positions could not be read: ${(error as Error).message}`];
+        }
+        this.throwUnreportedErrors();
+        if (lagging.length === 0) {
+          const after = await this.activities();
+          const unchanged = after.every((activity, index) => activity.state === 'idle' && !activity.pending && activity.runs === before[index].runs);
+          if (unchanged) return;
+        } else {
+          // Idle but behind: a prompt was lost, a write was not yet visible when it came, or a
+          // failure left processing to resume later.
+          await this.nudge();
+        }
+      }
+      if (Date.now() > deadline) {
+        const what =
+          busy.length > 0 ? `still processing: ${busy.map(describeBusy).join('; ')}` : waiting ?? lagging.join('; ');
+        throw new RunnerError(`waitUntilIdle timed out after ${timeoutMs} ms: ${what}`);
+      }
+      await this.pause(wait, deadline);
+    }
+  }
+
+  /** Stops processing, closes every application, then rejects if processing failed unreported. */
+  async stop(): Promise<void> {
+    if (this.#state !== 'started') return;
+    await this.stopping();
+    this.throwUnreportedErrors();
+  }
+
+  // The scheduling: what each runner supplies.
+
+  /** Starts processing; what was recorded while nothing ran is caught up with from here. */
+  protected abstract startScheduling(): Promise<void>;
+
+  /** Stops processing: no run starts after this, and those in flight end after their current batch. */
+  protected abstract stopScheduling(): Promise<void>;
+
+  /** A leader recorded something (the save that recorded it waits for what this returns). */
+  protected abstract prompted(prompt: Prompt): void | Promise<void>;
+
+  /** Has every edge look for something new (waitUntilIdle does when idle edges lag). */
+  protected abstract nudge(): void | Promise<void>;
+
+  /** What the runner knows of each process it runs (by default, what the scheduling reported). */
+  protected async activities(): Promise<ProcessActivity[]> {
+    return [...this.#processes.values()].map((record) => record.snapshot());
+  }
+
+  /** Work the scheduling still has to do besides its processes (undefined when none), for waitUntilIdle. */
+  protected waitingWork(): string | undefined {
+    return undefined;
+  }
+
+  /** How waitUntilIdle waits before it looks again (the stepping runners step or wait for a tick). */
+  protected pause(ms: number, _deadline: number): Promise<void> {
+    return sleep(ms);
+  }
+
+  // What the scheduling reports of its processes.
+
+  /** A process starts (or ends) processing. */
   protected processRunning(follower: Follower, pipelineId: number, running: boolean): void {
     const record = this.processRecord(follower, pipelineId);
-    if (record.state !== 'failed' || running) record.state = running ? 'running' : 'idle';
+    if (running) record.runs += 1;
+    record.state = running ? 'running' : 'idle';
+  }
+
+  /** Whether a prompt came for a process that it has not taken up yet. */
+  protected processPending(follower: Follower, pipelineId: number, pending: boolean): void {
+    this.processRecord(follower, pipelineId).pending = pending;
   }
 
   /**
    * A process failed: the error goes to `errors`, to status() and to stderr. `retrying` says the
-   * runner will try again by itself (the process is then backing off).
+   * scheduling tries again by itself (the process is backing off meanwhile).
    */
   protected processFailed(follower: Follower, pipelineId: number, error: unknown, retrying: boolean): void {
     this.recordError(error);
     const record = this.processRecord(follower, pipelineId);
     record.lastError = describeFailure(error, pipelineId, Date.now());
-    if (retrying) {
-      record.restarts += 1;
-      record.state = 'backing-off';
-    } else {
-      record.state = 'idle';
-    }
+    if (retrying) record.restarts += 1;
+    record.state = retrying ? 'backing-off' : 'idle';
     this.failureWarnings.failed(follower.name, pipelineId, error);
   }
 
-  private processRecord(follower: Follower, pipelineId: number): ProcessRecord {
-    const key = `${pipelineId}:${follower.name}`;
-    let record = this.#processes.get(key);
-    if (record === undefined) {
-      record = new ProcessRecord(follower, pipelineId);
-      this.#processes.set(key, record);
-    }
-    return record;
-  }
-
-  protected application(name: string): Application {
-    return this.#apps.get(name)!;
-  }
-
-  /** Every (follower, upstream, pipeline) the runner processes. */
-  protected edges(pipelineIds: readonly number[] = [0]): Edge[] {
-    const edges: Edge[] = [];
-    for (const name of this.system.followers) {
-      const follower = this.#apps.get(name) as Follower;
-      for (const upstreamName of this.system.followsOf(name)) {
-        for (const pipelineId of pipelineIds) edges.push({ follower, upstreamName, pipelineId });
-      }
-    }
-    return edges;
-  }
+  // Errors.
 
   protected recordError(error: unknown): void {
     this.errors.push(error instanceof Error ? error : new Error(String(error)));
@@ -196,15 +264,31 @@ export abstract class Runner {
 
   /** Throws the oldest error not yet reported by a previous call. */
   protected throwUnreportedErrors(): void {
-    if (this.#reported < this.errors.length) {
-      const error = this.errors[this.#reported];
-      this.#reported = this.errors.length;
-      throw error;
-    }
+    const error = this.reportErrorsSince(this.#reported);
+    if (error !== undefined) throw error;
+  }
+
+  // The applications.
+
+  /** An application of one pipeline, by name. */
+  protected application(name: string, pipelineId = this.pipelineIds[0]): Application {
+    const app = this.#pipelines.get(pipelineId)?.get(name);
+    if (app === undefined) throw new RunnerError(`pipeline ${pipelineId} has no application named ${name}`);
+    return app;
+  }
+
+  /** One pipeline's applications, by name. */
+  protected applicationsOf(pipelineId: number): ReadonlyMap<string, Application> {
+    return this.#pipelines.get(pipelineId)!;
+  }
+
+  /** The edges that follow `leaderName` in one pipeline. */
+  protected edgesFollowing(leaderName: string, pipelineId: number): Edge[] {
+    return this.#edges.filter((edge) => edge.pipelineId === pipelineId && edge.upstreamName === leaderName);
   }
 
   /** Names the edges whose follower has not yet processed everything its upstream shows. */
-  protected async laggingEdges(edges: readonly Edge[]): Promise<string[]> {
+  protected async laggingEdges(edges: readonly Edge[] = this.#edges): Promise<string[]> {
     const lagging: string[] = [];
     for (const edge of edges) {
       const upstream = edge.follower.upstreamRecorder(edge.upstreamName);
@@ -222,9 +306,88 @@ export abstract class Runner {
     return lagging;
   }
 
-  private async closeApplications(): Promise<void> {
-    await Promise.allSettled([...this.#apps.values()].map((app) => app.close()));
+  protected checkRunning(): void {
+    if (!this.isRunning) throw new RunnerError('the runner is not running');
+  }
+
+  /** Makes one pipeline's applications (recording in that pipeline) and wires its followers; returns its edges. */
+  private makePipeline(pipelineId: number): Edge[] {
+    const applications = new Map<string, Application>();
+    this.#pipelines.set(pipelineId, applications);
+    for (const name of this.system.applicationNames) {
+      applications.set(name, new (this.system.classOf(name))({ env: this.options.env, pipelineId }));
+    }
+    const edges: Edge[] = [];
+    for (const name of this.system.followers) {
+      const follower = applications.get(name) as Follower;
+      for (const upstreamName of this.system.followsOf(name)) {
+        const upstream = applications.get(upstreamName)!;
+        follower.follow(upstreamName, upstream.recorder, upstream.mapper);
+        edges.push({ follower, upstreamName, pipelineId });
+      }
+    }
+    return edges;
+  }
+
+  /** The one prompt path: every recording of a leader, in its pipeline, prompts the edges that follow it. */
+  private subscribeLeaders(): void {
+    for (const pipelineId of this.pipelineIds) {
+      for (const leaderName of this.system.leaders) {
+        const edges = this.edgesFollowing(leaderName, pipelineId);
+        const leader = this.application(leaderName, pipelineId);
+        this.#unsubscribes.push(
+          leader.onRecorded((recordings: readonly Recording[], recordedIn: number) => {
+            if (recordedIn !== pipelineId || recordings.length === 0) return;
+            const lastNotificationId = recordings[recordings.length - 1].notificationId;
+            return this.prompted({ leaderName, pipelineId, edges, count: recordings.length, lastNotificationId });
+          }),
+        );
+      }
+    }
+  }
+
+  /** Stops the scheduling and closes the applications (also after a start that failed). */
+  private async stopping(): Promise<void> {
+    this.#state = 'stopped';
+    for (const unsubscribe of this.#unsubscribes.splice(0)) unsubscribe();
+    try {
+      await this.stopScheduling();
+    } finally {
+      const applications = [...this.#pipelines.values()].flatMap((pipeline) => [...pipeline.values()]);
+      await Promise.allSettled(applications.map((app) => app.close()));
+    }
+  }
+
+  private processRecord(follower: Follower, pipelineId: number): ProcessRecord {
+    let record = this.#processes.get(key(pipelineId, follower.name));
+    if (record === undefined) {
+      record = new ProcessRecord(follower, pipelineId);
+      this.#processes.set(key(pipelineId, follower.name), record);
+    }
+    return record;
+  }
+
+  private follower(activity: ProcessActivity): Follower {
+    return this.application(activity.applicationName, activity.pipelineId) as Follower;
   }
 }
 
-export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+function checkPipelineIds(pipelineIds: readonly number[] = [0]): readonly number[] {
+  if (!Array.isArray(pipelineIds) || pipelineIds.length === 0) {
+    throw new RunnerError('pipelineIds must be a non-empty array of integers >= 0');
+  }
+  for (const id of pipelineIds) {
+    if (!Number.isSafeInteger(id) || id < 0) throw new RunnerError(`pipeline ids must be integers >= 0, got ${String(id)}`);
+  }
+  if (new Set(pipelineIds).size !== pipelineIds.length) throw new RunnerError(`pipelineIds has duplicates: ${pipelineIds.join(', ')}`);
+  return Object.freeze([...pipelineIds]);
+}
+
+export function describeProcess(activity: ProcessActivity): string {
+  return `${activity.applicationName} (pipeline ${activity.pipelineId})`;
+}
+
+function describeBusy(activity: ProcessActivity): string {
+  const after = activity.state === 'backing-off' && activity.lastError ? ` after ${activity.lastError.message}` : '';
+  return `${describeProcess(activity)} is ${activity.state}${after}`;
+}

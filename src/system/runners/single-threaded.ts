@@ -1,18 +1,18 @@
-import type { Recording } from '../../application';
-import { RunnerError } from '../errors';
-import type { Follower } from '../follower';
 import { retryTransient } from '../transient';
-import { Runner, sleep } from './runner';
-
-interface Prompt {
-  readonly leaderName: string;
-  readonly pipelineId: number;
-  /** The newest notification the leader recorded, which followers must be able to see. */
-  readonly lastNotificationId?: number;
-}
+import { Edge, Prompt, Runner, sleep } from './runner';
+import { RunnerError } from '../errors';
 
 /** How long a prompt waits for its leader's write to become visible to readers (PostgreSQL). */
 const VISIBILITY_TIMEOUT_MS = 30_000;
+
+/** One leader's recording to follow, in the queue. */
+interface Queued {
+  readonly leaderName: string;
+  readonly pipelineId: number;
+  readonly edges: readonly Edge[];
+  /** The newest notification the leader recorded, which followers must be able to see. */
+  readonly lastNotificationId?: number;
+}
 
 /**
  * Runs the whole system in the caller's turn: when a command's `save` resolves, every follower
@@ -23,36 +23,46 @@ const VISIBILITY_TIMEOUT_MS = 30_000;
  * recorded: its `cause` says what failed), and processing resumes from tracking at the next prompt.
  */
 export class SingleThreadedRunner extends Runner {
-  readonly #queue: Prompt[] = [];
+  readonly #queue: Queued[] = [];
   #draining: Promise<void> | undefined;
-  readonly #unsubscribes: Array<() => void> = [];
 
-  protected async startRunning(): Promise<void> {
-    for (const leaderName of this.system.leaders) {
-      const leader = this.application(leaderName);
-      this.#unsubscribes.push(
-        leader.onRecorded((recordings, pipelineId) => this.prompt(leaderName, pipelineId, recordings)),
-      );
-      this.#queue.push({ leaderName, pipelineId: 0 });
-    }
+  protected async startScheduling(): Promise<void> {
     // Catch up with whatever was recorded while nothing ran.
-    await this.prompted(this.errors.length);
+    this.queueEveryLeader();
+    await this.drained(this.errors.length);
   }
 
-  protected async stopRunning(): Promise<void> {
-    for (const unsubscribe of this.#unsubscribes.splice(0)) unsubscribe();
+  protected async stopScheduling(): Promise<void> {
     await this.#draining?.catch(() => undefined);
   }
 
-  private prompt(leaderName: string, pipelineId: number, recordings: readonly Recording[]): Promise<void> {
-    const lastNotificationId = Math.max(...recordings.map((recording) => recording.notificationId));
+  protected prompted(prompt: Prompt): Promise<void> {
     const failuresBefore = this.errors.length;
-    this.#queue.push({ leaderName, pipelineId, lastNotificationId });
-    return this.prompted(failuresBefore);
+    this.queue(prompt);
+    return this.drained(failuresBefore);
+  }
+
+  protected nudge(): void {
+    this.queueEveryLeader();
+    void this.drained(this.errors.length).catch(() => undefined);
+  }
+
+  protected override waitingWork(): string | undefined {
+    return this.#draining !== undefined || this.#queue.length > 0 ? 'still processing what was recorded' : undefined;
+  }
+
+  private queueEveryLeader(): void {
+    for (const pipelineId of this.pipelineIds) {
+      for (const leaderName of this.system.leaders) this.queue({ leaderName, pipelineId, edges: this.edgesFollowing(leaderName, pipelineId) });
+    }
+  }
+
+  private queue(queued: Queued): void {
+    this.#queue.push(queued);
   }
 
   /** Drains the queue; rejects with the first failure that happened after `failuresBefore`. */
-  private async prompted(failuresBefore: number): Promise<void> {
+  private async drained(failuresBefore: number): Promise<void> {
     this.#draining ??= this.drain().finally(() => {
       this.#draining = undefined;
     });
@@ -62,25 +72,23 @@ export class SingleThreadedRunner extends Runner {
   }
 
   private async drain(): Promise<void> {
-    for (let prompt = this.#queue.shift(); prompt !== undefined; prompt = this.#queue.shift()) {
-      const followers = this.system.leadsOf(prompt.leaderName);
-      if (followers.length === 0) continue;
+    for (let queued = this.#queue.shift(); queued !== undefined; queued = this.#queue.shift()) {
+      if (queued.edges.length === 0) continue;
       try {
-        if (prompt.lastNotificationId !== undefined && !this.application(prompt.leaderName).recorder.visibleOnWrite) {
-          await retryTransient(() => this.waitUntilVisible(prompt));
+        if (queued.lastNotificationId !== undefined && !this.application(queued.leaderName, queued.pipelineId).recorder.visibleOnWrite) {
+          await retryTransient(() => this.waitUntilVisible(queued));
         }
       } catch (error) {
         this.recordError(error);
         continue;
       }
-      for (const followerName of followers) {
-        const follower = this.application(followerName) as Follower;
-        this.processRunning(follower, prompt.pipelineId, true);
+      for (const { follower, upstreamName, pipelineId } of queued.edges) {
+        this.processRunning(follower, pipelineId, true);
         try {
-          await retryTransient(() => follower.pullAndProcess(prompt.leaderName, { pipelineId: prompt.pipelineId }));
-          this.processRunning(follower, prompt.pipelineId, false);
+          await retryTransient(() => follower.pullAndProcess(upstreamName, { pipelineId }));
+          this.processRunning(follower, pipelineId, false);
         } catch (error) {
-          this.processFailed(follower, prompt.pipelineId, error, false);
+          this.processFailed(follower, pipelineId, error, false);
         }
       }
     }
@@ -90,17 +98,15 @@ export class SingleThreadedRunner extends Runner {
    * On PostgreSQL a committed write can stay invisible to readers for a moment, while an older
    * transaction of anyone's is still running; a follower pulling then would miss it for now.
    */
-  private async waitUntilVisible(prompt: Prompt): Promise<void> {
-    const leader = this.application(prompt.leaderName);
+  private async waitUntilVisible(queued: Queued): Promise<void> {
+    const leader = this.application(queued.leaderName, queued.pipelineId);
     const deadline = Date.now() + VISIBILITY_TIMEOUT_MS;
     for (let wait = 1; ; wait = Math.min(wait * 2, 50)) {
-      const [first] = await leader.recorder.selectNotifications(prompt.lastNotificationId!, 1, {
-        pipelineId: prompt.pipelineId,
-      });
-      if (first !== undefined && first.id === prompt.lastNotificationId) return;
+      const [first] = await leader.recorder.selectNotifications(queued.lastNotificationId!, 1, { pipelineId: queued.pipelineId });
+      if (first !== undefined && first.id === queued.lastNotificationId) return;
       if (Date.now() > deadline) {
         throw new RunnerError(
-          `notification ${prompt.lastNotificationId} of ${prompt.leaderName} did not become visible within ${VISIBILITY_TIMEOUT_MS} ms`,
+          `notification ${queued.lastNotificationId} of ${queued.leaderName} did not become visible within ${VISIBILITY_TIMEOUT_MS} ms`,
         );
       }
       await sleep(wait);

@@ -3,7 +3,7 @@ import { PolicyError } from '../errors';
 import type { Follower } from '../follower';
 
 /** Where a process application (one follower in one pipeline) stands. */
-export type ProcessState = 'running' | 'idle' | 'backing-off' | 'failed' | 'stopped';
+export type ProcessState = 'running' | 'idle' | 'backing-off' | 'failed' | 'stopping' | 'stopped';
 
 /** The last failure of a process. */
 export interface ProcessFailure {
@@ -25,6 +25,10 @@ export interface ProcessActivity {
   readonly state: ProcessState;
   /** Times processing was retried after a failure, since the runner started. */
   readonly restarts: number;
+  /** Runs started since the runner started (changes whenever anything is processed). */
+  readonly runs: number;
+  /** Whether a prompt came that the process has not taken up yet (another run follows). */
+  readonly pending: boolean;
   readonly lastError?: ProcessFailure;
 }
 

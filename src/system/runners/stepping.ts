@@ -2,7 +2,7 @@ import type { Notification } from '../../persistence';
 import { RunnerError } from '../errors';
 import type { Follower } from '../follower';
 import type { System } from '../system';
-import { Edge, Runner, RunnerOptions } from './runner';
+import { Edge, Prompt, Runner, RunnerOptions } from './runner';
 
 export interface SteppingRunnerOptions extends RunnerOptions {
   /** Ticks per second of simulated time (default 1). */
@@ -59,14 +59,20 @@ export abstract class SteppingRunner extends Runner {
     return this.#tick;
   }
 
-  protected async startRunning(): Promise<void> {
+  protected async startScheduling(): Promise<void> {
     if (this.tickIntervalMs !== null) {
       this.#clockRunning = true;
       this.scheduleTick(0);
     }
   }
 
-  protected async stopRunning(): Promise<void> {
+  /** Prompts change nothing: followers fetch at each tick. */
+  protected prompted(_prompt: Prompt): void {}
+
+  /** Every tick looks at every edge anyway. */
+  protected nudge(): void {}
+
+  protected async stopScheduling(): Promise<void> {
     this.#clockRunning = false;
     clearTimeout(this.#timer);
     await this.#stepping;
@@ -96,24 +102,14 @@ export abstract class SteppingRunner extends Runner {
     });
   }
 
-  /**
-   * Resolves once a completed tick leaves every follower caught up; with no clock, it steps until
-   * then. Rejects with a processing error not yet reported, or on timeout naming who lags.
-   */
-  async waitUntilIdle(timeoutMs = 60_000): Promise<void> {
-    if (!this.isRunning) throw new RunnerError('the runner is not running');
-    const edges = this.edges();
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      if (this.tickIntervalMs === null) await this.step();
-      else await this.nextTick(deadline - Date.now());
-      this.throwUnreportedErrors();
-      const lagging = await this.laggingEdges(edges);
-      if (lagging.length === 0 && this.#scheduled.size === 0) return;
-      if (Date.now() > deadline) {
-        throw new RunnerError(`waitUntilIdle timed out after ${timeoutMs} ms: ${lagging.join('; ') || 'commands are still scheduled'}`);
-      }
-    }
+  protected override waitingWork(): string | undefined {
+    return this.#scheduled.size > 0 ? 'commands are still scheduled' : undefined;
+  }
+
+  /** Between looks, waitUntilIdle lets a tick pass: with no clock, it steps. */
+  protected override async pause(_ms: number, deadline: number): Promise<void> {
+    if (this.tickIntervalMs === null) await this.step();
+    else await this.nextTick(deadline - Date.now());
   }
 
   /** One tick's work for the followers: fetch everything, then process everything. */
@@ -150,7 +146,7 @@ export abstract class SteppingRunner extends Runner {
         scheduled.reject(error);
       }
     }
-    await this.runTick(this.edges());
+    await this.runTick(this.edges);
     this.#tick = tick;
     for (const wake of this.#tickWaiters.splice(0)) wake();
   }
