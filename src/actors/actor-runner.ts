@@ -24,6 +24,11 @@ export interface ActorRunnerOptions extends RunnerOptions {
   /** Backoff and restart limits for failing processes (see SupervisionOptions). */
   supervision?: Partial<SupervisionOptions>;
   /**
+   * How many commands sent by message each application runs at once (default 64); beyond that
+   * they wait in order. Queries have as many slots again of their own.
+   */
+  commandConcurrency?: number;
+  /**
    * A reference in the user's own nact system (from `start()`, or an actor) under which the
    * runner's actors live. Without it, the runner starts a nact system of its own and stops it.
    */
@@ -43,6 +48,7 @@ export interface AskOptions {
 export type ActorRunnerStatus = RunnerStatus;
 
 const DEFAULT_ASK_TIMEOUT_MS = 30_000;
+const DEFAULT_COMMAND_CONCURRENCY = 64;
 const STATUS_TIMEOUT_MS = 30_000;
 
 /**
@@ -65,6 +71,7 @@ const STATUS_TIMEOUT_MS = 30_000;
 export class ActorRunner extends Runner {
   readonly pollIntervalMs: number;
   readonly supervision: SupervisionOptions;
+  readonly commandConcurrency: number;
   readonly #options: ActorRunnerOptions;
   #actorSystem: Ref<never> | undefined;
   #systemActor: ActorRef<SystemMessage> | undefined;
@@ -87,6 +94,10 @@ export class ActorRunner extends Runner {
       throw new RunnerError(`pollIntervalMs must be a number of milliseconds > 0, got ${String(options.pollIntervalMs)}`);
     }
     this.supervision = resolveSupervision(options.supervision);
+    this.commandConcurrency = options.commandConcurrency ?? DEFAULT_COMMAND_CONCURRENCY;
+    if (!Number.isSafeInteger(this.commandConcurrency) || this.commandConcurrency < 1) {
+      throw new RunnerError(`commandConcurrency must be an integer >= 1, got ${String(options.commandConcurrency)}`);
+    }
   }
 
   /** The runner's SystemActor: user actors may send it commands (SystemMessage) directly. */
@@ -104,6 +115,7 @@ export class ActorRunner extends Runner {
       system: this.system,
       pipelines,
       supervision: this.supervision,
+      commandConcurrency: this.commandConcurrency,
       statusTimeoutMs: STATUS_TIMEOUT_MS,
       onFault: (error) => this.recordError(error),
       onFailure: (applicationName, pipelineId, error) => this.failureWarnings.failed(applicationName, pipelineId, error),
@@ -145,7 +157,8 @@ export class ActorRunner extends Runner {
   /**
    * Sends a command to an application's actor as a message and resolves with what the method
    * resolves with (or rejects with its error). Only the methods its class declares in
-   * `static commands = [...] as const` can be called; names and arguments are type-checked.
+   * `static commands` can be called (a list, `[...] as const`, or an object of declarations);
+   * names and arguments are type-checked.
    */
   async ask<C extends CommandApplicationClass, K extends CommandName<C>>(
     cls: C,

@@ -13,6 +13,8 @@ export interface PipelineDependencies {
   /** This pipeline's instances of the system's applications, by name (they record in this pipeline). */
   readonly applications: ReadonlyMap<string, Application>;
   readonly supervision: SupervisionOptions;
+  /** How many commands an application's actor runs at once. */
+  readonly commandConcurrency: number;
   /** How long a status request waits for a master (masters do no I/O: they answer at once). */
   readonly statusTimeoutMs: number;
   readonly onFault: (error: Error) => void;
@@ -63,7 +65,10 @@ export function spawnPipelineActor(parent: ParentRef, deps: PipelineDependencies
         await answer(message.replyTo, () => {
           let index = 0;
           for (const [name, app] of applications) {
-            actors[name] = spawnApplicationActor(self, actorName(`application-${index++}`, name), app, deps.onFault);
+            actors[name] = spawnApplicationActor(self, actorName(`application-${index++}`, name), app, {
+              commandConcurrency: deps.commandConcurrency,
+              onFault: deps.onFault,
+            });
           }
           index = 0;
           for (const name of system.followers) {

@@ -12,6 +12,8 @@ export interface SystemActorDependencies {
   /** Each pipeline's instances of the system's applications, by pipeline id, then by name. */
   readonly pipelines: ReadonlyMap<number, ReadonlyMap<string, Application>>;
   readonly supervision: SupervisionOptions;
+  /** How many commands an application's actor runs at once. */
+  readonly commandConcurrency: number;
   readonly statusTimeoutMs: number;
   readonly onFault: (error: Error) => void;
   /** Told of every failure of a process (for the warnings on stderr). */
@@ -51,6 +53,7 @@ export function spawnSystemActor(parent: ParentRef, deps: SystemActorDependencie
                 system: deps.system,
                 applications,
                 supervision: deps.supervision,
+                commandConcurrency: deps.commandConcurrency,
                 statusTimeoutMs: deps.statusTimeoutMs,
                 onFault: deps.onFault,
                 onFailure: deps.onFailure,
