@@ -15,6 +15,7 @@ import { EventStore } from './event-store';
 import { NotificationLog } from './notification-log';
 import { createInfrastructure, createMapper } from './persistence';
 import { Repository } from './repository';
+import { turnIfDue } from './turns';
 import { warn } from './warnings';
 
 /** The name an application class gives its instances: its own static applicationName, else its class name. */
@@ -173,6 +174,8 @@ export class Application {
     const own = eventsByOriginator(events);
     for (const aggregate of aggregates) this.repository.cache?.advance(aggregate, own.get(aggregate.id) ?? []);
     await this.snapshotWhereDue(aggregates, own);
+    const turn = turnIfDue();
+    if (turn !== undefined) await turn;
     return events.map((domainEvent, index) => ({ domainEvent, notificationId: ids[index] }));
   }
 
