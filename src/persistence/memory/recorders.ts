@@ -27,18 +27,7 @@ function lowerBound<T>(items: readonly T[], key: number, keyOf: (item: T) => num
   return low;
 }
 
-/** Index of the first element >= `key` in an ascending array of numbers. */
-function lowerBoundNumber(items: readonly number[], key: number): number {
-  let low = 0;
-  let high = items.length;
-  while (low < high) {
-    const middle = (low + high) >>> 1;
-    if (items[middle] < key) low = middle + 1;
-    else high = middle;
-  }
-  return low;
-}
-
+const itself = (id: number): number => id;
 const versionOf = (event: StoredEvent): number => event.originatorVersion;
 
 /** An aggregate's only event, kept without a list (a list of events has no originatorId). */
@@ -212,7 +201,7 @@ export class MemoryApplicationRecorder extends MemoryAggregateRecorder implement
       return selected;
     }
     const ids = this.idsByPipeline.get(options.pipelineId) ?? [];
-    for (let index = lowerBoundNumber(ids, first); index < ids.length && selected.length < limit; index++) {
+    for (let index = lowerBound(ids, first, itself); index < ids.length && selected.length < limit; index++) {
       const id = ids[index];
       if (id > stop) break;
       if (topics === undefined || topics.has(this.logEvents[id - 1].topic)) selected.push(this.notification(id));

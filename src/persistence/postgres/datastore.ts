@@ -19,8 +19,6 @@ import type { ResolvedPostgresOptions } from './options';
  */
 export class PostgresDatastore {
   readonly pool: Pool;
-  /** The last error of an idle pooled connection (the pool drops that connection and carries on). */
-  lastIdleError: Error | undefined;
   private readonly created = new Map<string, Promise<void>>();
   private closing: Promise<void> | undefined;
 
@@ -38,16 +36,10 @@ export class PostgresDatastore {
     this.pool = new Pool(config);
     // An idle connection that dies (server restart, pg_terminate_backend) makes the pool emit
     // 'error': without a listener that would crash the process. The pool removes the client.
-    this.pool.on('error', (error) => {
-      this.lastIdleError = error;
-    });
+    this.pool.on('error', ignore);
     // A checked-out client that loses its connection between statements emits 'error' too; the
     // statement in flight (or the next) fails with it and the client is discarded on release.
-    this.pool.on('connect', (client) => {
-      client.on('error', (error) => {
-        this.lastIdleError = error;
-      });
-    });
+    this.pool.on('connect', (client) => client.on('error', ignore));
   }
 
   get closed(): boolean {
@@ -113,11 +105,6 @@ export class PostgresDatastore {
     }
   }
 
-  /**
-   * Runs one statement on a pooled client. Unlike pool.query, which drops the connection after any
-   * error, the client goes back to the pool after an error of the statement (a version conflict, a
-   * bad value): only a broken connection is discarded.
-   */
   /** A pooled client, once the datastore is known to be open; connection errors mapped. */
   private async connect(operation: string): Promise<PoolClient> {
     this.checkOpen(operation);
@@ -128,6 +115,11 @@ export class PostgresDatastore {
     }
   }
 
+  /**
+   * Runs one statement on a pooled client. Unlike pool.query, which drops the connection after any
+   * error, the client goes back to the pool after an error of the statement (a version conflict, a
+   * bad value): only a broken connection is discarded.
+   */
   private async statement<R extends QueryResultRow>(operation: string, config: QueryConfig | QueryArrayConfig): Promise<QueryResult<R>> {
     const client = await this.connect(operation);
     let discard: Error | undefined;
@@ -177,6 +169,9 @@ const ARRAY_TYPES: CustomTypesConfig = {
   getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
     oid === INT8_OID && format !== 'binary' ? Number : types.getTypeParser(oid, format)) as CustomTypesConfig['getTypeParser'],
 };
+
+/** The listener of connection errors that the pool or the statement in flight already handles. */
+function ignore(): void {}
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
