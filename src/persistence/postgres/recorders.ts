@@ -1,4 +1,4 @@
-import { DataError, OperationalError, RecordConflictError } from '../errors';
+import { OperationalError } from '../errors';
 import type { Notification, StoredEvent, Tracking } from '../records';
 import type {
   AggregateRecorder,
@@ -8,7 +8,14 @@ import type {
   SelectEventsOptions,
   SelectNotificationsOptions,
 } from '../recorders';
-import { checkPipelineId, checkSelectNotifications, checkStoredEvents, checkTracking } from '../validation';
+import {
+  checkDistinctVersions,
+  checkPipelineId,
+  checkSelectNotifications,
+  checkStoredEvents,
+  checkTracking,
+  checkTrackingPosition,
+} from '../validation';
 import { aggregateEventsTable, createTables, eventsTable, trackingTable, type TableDefinition } from './create-tables';
 import type { PostgresDatastore } from './datastore';
 import { insertAggregateEvents, insertNotifiedEvents, lockTableStatement } from './insert-events';
@@ -20,34 +27,9 @@ import type { ApplicationTables, Relation } from './tables';
 import { advanceTracking } from './advance-tracking';
 import { writeInOneStatement } from './write-in-one-statement';
 
-const MAX_INTEGER = 2_147_483_647; // pipeline_id is an INTEGER column
-
-/** checkPipelineId, and within the range of the INTEGER column. */
-function pipelineIdOf(pipelineId: number | undefined): number {
-  const id = checkPipelineId(pipelineId);
-  if (id > MAX_INTEGER) throw new DataError(`pipeline id must be at most ${MAX_INTEGER}, got ${id}`);
-  return id;
-}
-
-function checkTrackingRecord(tracking: Tracking): void {
-  checkTracking(tracking);
-  pipelineIdOf(tracking.pipelineId);
-}
-
-/** Refuses, before anything is sent, a batch that records one version of an aggregate twice. */
-function checkBatch(events: readonly StoredEvent[]): void {
+function checkBatch(events: readonly StoredEvent[], where: string): void {
   checkStoredEvents(events);
-  if (events.length < 2) return;
-  const keys = new Set<string>();
-  for (const event of events) {
-    const key = `${event.originatorVersion}:${event.originatorId}`;
-    if (keys.has(key)) {
-      throw new RecordConflictError(
-        `version ${event.originatorVersion} of aggregate ${event.originatorId} appears twice in one write`,
-      );
-    }
-    keys.add(key);
-  }
+  checkDistinctVersions(events, where);
 }
 
 /**
@@ -82,10 +64,9 @@ export class PostgresAggregateRecorder implements AggregateRecorder {
     return created;
   }
 
-  async insertEvents(events: readonly StoredEvent[], options: InsertEventsOptions = {}): Promise<number[]> {
+  async insertEvents(events: readonly StoredEvent[], _options: InsertEventsOptions = {}): Promise<number[]> {
     this.checkUsable('insertEvents');
-    checkBatch(events);
-    pipelineIdOf(options.pipelineId);
+    checkBatch(events, this.operation('insertEvents'));
     if (events.length === 0) return [];
     await this.createTables();
     await insertAggregateEvents(this.datastore, this.operation('insertEvents'), this.table, events);
@@ -135,8 +116,8 @@ export class PostgresApplicationRecorder extends PostgresAggregateRecorder imple
 
   override async insertEvents(events: readonly StoredEvent[], options: InsertEventsOptions = {}): Promise<number[]> {
     this.checkUsable('insertEvents');
-    checkBatch(events);
-    const pipelineId = pipelineIdOf(options.pipelineId);
+    checkBatch(events, this.operation('insertEvents'));
+    const pipelineId = checkPipelineId(options.pipelineId);
     const tracking = this.trackingOf(options);
     if (events.length === 0 && tracking === undefined) return [];
     await this.createTables();
@@ -160,10 +141,6 @@ export class PostgresApplicationRecorder extends PostgresAggregateRecorder imple
   async selectNotifications(start: number, limit: number, options: SelectNotificationsOptions = {}): Promise<Notification[]> {
     this.checkUsable('selectNotifications');
     checkSelectNotifications(start, limit, options);
-    if (options.pipelineId !== undefined) pipelineIdOf(options.pipelineId);
-    if (options.topics !== undefined && !options.topics.every((topic) => typeof topic === 'string')) {
-      throw new DataError('topics must be an array of strings');
-    }
     await this.createTables();
     return this.datastore.options.ordering === 'lock'
       ? selectNotificationsById(this.datastore, this.table, start, limit, options)
@@ -172,7 +149,7 @@ export class PostgresApplicationRecorder extends PostgresAggregateRecorder imple
 
   async maxNotificationId(pipelineId?: number): Promise<number> {
     this.checkUsable('maxNotificationId');
-    const pipeline = pipelineId === undefined ? undefined : pipelineIdOf(pipelineId);
+    const pipeline = pipelineId === undefined ? undefined : checkPipelineId(pipelineId);
     await this.createTables();
     return this.datastore.options.ordering === 'lock'
       ? maxNotificationIdById(this.datastore, this.table, pipeline)
@@ -196,8 +173,7 @@ export class PostgresApplicationRecorder extends PostgresAggregateRecorder imple
 export class PostgresProcessRecorder extends PostgresApplicationRecorder implements ProcessRecorder {
   async maxTrackingId(applicationName: string, pipelineId = 0): Promise<number> {
     this.checkUsable('maxTrackingId');
-    if (typeof applicationName !== 'string') throw new DataError(`applicationName must be a string, got ${String(applicationName)}`);
-    const pipeline = pipelineIdOf(pipelineId);
+    const pipeline = checkTrackingPosition(applicationName, pipelineId);
     await this.createTables();
     return maxTrackingId(this.datastore, this.tables.tracking, applicationName, pipeline);
   }
@@ -207,7 +183,7 @@ export class PostgresProcessRecorder extends PostgresApplicationRecorder impleme
   }
 
   protected override trackingOf(options: InsertEventsOptions): Tracking | undefined {
-    if (options.tracking !== undefined) checkTrackingRecord(options.tracking);
+    if (options.tracking !== undefined) checkTracking(options.tracking);
     return options.tracking;
   }
 }
