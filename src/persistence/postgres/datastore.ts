@@ -14,6 +14,15 @@ import { isConnectionError, toPersistenceError } from './errors';
 import type { ResolvedPostgresOptions } from './options';
 
 /**
+ * Where statements run: autocommit on a pooled connection (PostgresDatastore.session), or inside
+ * a transaction (transactionSession). Either way each statement is prepared by name, its rows are
+ * arrays of the selected columns' values and BIGINTs are numbers (see queryArrays).
+ */
+export interface Session {
+  queryArrays(sql: string, values: readonly unknown[]): Promise<unknown[][]>;
+}
+
+/**
  * One pg.Pool and what the recorders of one factory share: the options, the memo of created
  * tables, and helpers that run statements and transactions with errors mapped to the library's.
  */
@@ -71,6 +80,11 @@ export class PostgresDatastore {
    */
   async queryArrays(operation: string, sql: string, values?: unknown[]): Promise<unknown[][]> {
     return (await this.statement<unknown[]>(operation, { text: sql, values, rowMode: 'array', types: ARRAY_TYPES })).rows;
+  }
+
+  /** Statements in autocommit, each on a pooled connection; errors name `operation`. */
+  session(operation: string): Session {
+    return { queryArrays: (sql, values) => this.queryArrays(operation, sql, values as unknown[]) };
   }
 
   /**
@@ -146,6 +160,14 @@ export class PostgresDatastore {
       throw new OperationalError(`${operation}: the PostgreSQL infrastructure factory is closed`);
     }
   }
+}
+
+/** Statements of the transaction open on `client` (datastore.transaction maps their errors). */
+export function transactionSession(client: PoolClient): Session {
+  return {
+    queryArrays: async (sql, values) =>
+      (await client.query({ text: sql, values: values as unknown[], name: preparedName(sql), rowMode: 'array', types: ARRAY_TYPES })).rows,
+  };
 }
 
 /**
