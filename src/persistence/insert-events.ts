@@ -23,6 +23,9 @@ export interface EventsWrite {
   readonly tracking: Tracking | undefined;
 }
 
+/** The steps of one write, given the transaction they write in. */
+export type WriteSteps<T> = (transaction: T, write: EventsWrite) => void;
+
 /** The check step: every store checks the same things, in the same order, before anything is written. */
 export function checkWrite(rung: Rung, events: readonly StoredEvent[], options: InsertEventsOptions | undefined, where: string): EventsWrite {
   checkStoredEvents(events);
@@ -49,21 +52,26 @@ export abstract class InsertEventsTemplate<T> {
 
   async insertEvents(events: readonly StoredEvent[], options?: InsertEventsOptions): Promise<number[]> {
     const write = checkWrite(this.rung, events, options, this.insertOperation);
-    const transaction = await this.inTransaction(write, (open) => {
-      // Tracking first: a write that conflicts on both raises TrackingConflictError (another run
-      // processed these notifications), and the events are not even tried.
-      if (write.tracking !== undefined) this.writeTracking(open, write.tracking);
-      this.writeEvents(open, write);
-    });
-    return this.notificationIds(transaction, write);
+    const committed = this.inTransaction(write, this.writeSteps);
+    // Stores that write synchronously (memory, SQLite) are not kept waiting for a turn of the event loop.
+    return this.notificationIds(committed instanceof Promise ? await committed : committed, write);
   }
 
+  /** The steps of one write, in the transaction. */
+  private readonly writeSteps = (transaction: T, write: EventsWrite): void => {
+    // Tracking first: a write that conflicts on both raises TrackingConflictError (another run
+    // processed these notifications), and the events are not even tried.
+    if (write.tracking !== undefined) this.writeTracking(transaction, write.tracking);
+    this.writeEvents(transaction, write);
+  };
+
   /**
-   * Runs `steps` in one transaction and returns it once committed; anything the steps throw rolls
-   * the whole of it back and is rethrown. It takes one write; a group commit would pass several,
-   * each run in a savepoint of the one transaction, so that each is accepted or refused alone.
+   * Runs `steps(transaction, write)` in one transaction and returns it once committed; anything the
+   * steps throw rolls the whole of it back and is rethrown. It takes one write; a group commit would
+   * pass several, running the steps of each in a savepoint of the one transaction, so that each is
+   * accepted or refused alone.
    */
-  protected abstract inTransaction(write: EventsWrite, steps: (transaction: T) => void): T | Promise<T>;
+  protected abstract inTransaction(write: EventsWrite, steps: WriteSteps<T>): T | Promise<T>;
 
   /** Process rung: moves the upstream's position by compare-and-set, else TrackingConflictError. */
   protected writeTracking(_transaction: T, tracking: Tracking): void {

@@ -49,7 +49,7 @@ export function checkDistinctVersions(events: readonly StoredEvent[], where: str
 }
 
 /** The greatest pipeline id: pipeline_id is an INTEGER column in the SQL stores, and every store takes the same ids. */
-export const MAX_PIPELINE_ID = 2_147_483_647;
+const MAX_PIPELINE_ID = 2_147_483_647;
 
 export function checkPipelineId(pipelineId: number | undefined): number {
   const id = pipelineId ?? 0;

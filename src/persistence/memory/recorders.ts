@@ -1,5 +1,5 @@
 import { trackingConflict, versionConflict } from '../errors';
-import { AGGREGATE_RUNG, APPLICATION_RUNG, InsertEventsTemplate, PROCESS_RUNG, type EventsWrite, type Rung } from '../insert-events';
+import { AGGREGATE_RUNG, APPLICATION_RUNG, InsertEventsTemplate, PROCESS_RUNG, type EventsWrite, type Rung, type WriteSteps } from '../insert-events';
 import type { Notification, StoredEvent, Tracking } from '../records';
 import type {
   AggregateRecorder,
@@ -35,6 +35,8 @@ interface MemoryTransaction {
   undoTracking?: () => void;
 }
 
+const NO_IDS: number[] = [];
+
 /**
  * Events of aggregates held in memory. Every method does its work synchronously inside the
  * returned promise, so one call is atomic with respect to every other.
@@ -59,10 +61,10 @@ export class MemoryAggregateRecorder extends InsertEventsTemplate<MemoryTransact
 
   async close(): Promise<void> {}
 
-  protected inTransaction(_write: EventsWrite, steps: (transaction: MemoryTransaction) => void): MemoryTransaction {
-    const transaction: MemoryTransaction = { ids: [] };
+  protected inTransaction(write: EventsWrite, steps: WriteSteps<MemoryTransaction>): MemoryTransaction {
+    const transaction: MemoryTransaction = { ids: NO_IDS };
     try {
-      steps(transaction);
+      steps(transaction, write);
     } catch (error) {
       transaction.undoTracking?.();
       throw error;

@@ -1,5 +1,5 @@
 import { OperationalError } from '../errors';
-import { AGGREGATE_RUNG, APPLICATION_RUNG, InsertEventsTemplate, PROCESS_RUNG, type EventsWrite, type Rung } from '../insert-events';
+import { AGGREGATE_RUNG, APPLICATION_RUNG, InsertEventsTemplate, PROCESS_RUNG, type EventsWrite, type Rung, type WriteSteps } from '../insert-events';
 import type { Notification, StoredEvent, Tracking } from '../records';
 import type { AggregateRecorder, ApplicationRecorder, ProcessRecorder, SelectEventsOptions, SelectNotificationsOptions } from '../recorders';
 import { checkPipelineId, checkSelectNotifications, checkTrackingPosition } from '../validation';
@@ -58,10 +58,10 @@ export class PostgresAggregateRecorder extends InsertEventsTemplate<WriteStateme
     this.retired = true;
   }
 
-  protected async inTransaction(_write: EventsWrite, steps: (statement: WriteStatement) => void): Promise<WriteStatement> {
+  protected async inTransaction(write: EventsWrite, steps: WriteSteps<WriteStatement>): Promise<WriteStatement> {
     this.checkUsable('insertEvents');
     const statement = new WriteStatement(this.table);
-    steps(statement);
+    steps(statement, write);
     if (statement.isEmpty) return statement;
     await this.createTables();
     await this.send(statement);

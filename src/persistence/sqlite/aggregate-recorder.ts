@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import { OperationalError, versionConflict } from '../errors';
-import { AGGREGATE_RUNG, InsertEventsTemplate, type EventsWrite, type Rung } from '../insert-events';
+import { AGGREGATE_RUNG, InsertEventsTemplate, type EventsWrite, type Rung, type WriteSteps } from '../insert-events';
 import { quoteIdentifier } from '../names';
 import type { StoredEvent } from '../records';
 import type { AggregateRecorder, SelectEventsOptions } from '../recorders';
@@ -8,9 +8,6 @@ import type { SqliteConnection } from './connection';
 import { isUniqueViolation } from './errors';
 import { EVENT_COLUMNS, EventTuple, toStoredEvents } from './rows';
 import { createAggregateTable } from './schema';
-
-/** The steps of one write, run in an immediate transaction; they push the notification ids they give. */
-type Steps = (ids: number[]) => void;
 
 /**
  * The events of aggregates in one table (`<application>_<purpose>`), keyed by originator id and
@@ -27,7 +24,8 @@ export class SqliteAggregateRecorder extends InsertEventsTemplate<number[]> impl
   private readonly pluckStatements = new Map<string, Database.Statement>();
   /** `<action> on <table>`, for errors, made once per action. */
   private readonly actions = new Map<string, string>();
-  private writer?: Database.Transaction<(steps: Steps) => number[]>;
+  /** The immediate transaction of a write; its steps push the notification ids they give. */
+  private writer?: Database.Transaction<(write: EventsWrite, steps: WriteSteps<number[]>) => number[]>;
   private closed = false;
   private readonly insertSql: string;
   private readonly selectEventsSql: { readonly asc: string; readonly desc: string };
@@ -66,14 +64,14 @@ export class SqliteAggregateRecorder extends InsertEventsTemplate<number[]> impl
     this.closed = true;
   }
 
-  protected inTransaction(_write: EventsWrite, steps: Steps): number[] {
+  protected inTransaction(write: EventsWrite, steps: WriteSteps<number[]>): number[] {
     return this.run('insertEvents', (db) => {
-      this.writer ??= db.transaction((run: Steps) => {
+      this.writer ??= db.transaction((of: EventsWrite, run: WriteSteps<number[]>) => {
         const ids: number[] = [];
-        run(ids);
+        run(ids, of);
         return ids;
       });
-      return this.writer.immediate(steps);
+      return this.writer.immediate(write, steps);
     });
   }
 
