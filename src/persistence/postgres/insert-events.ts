@@ -44,10 +44,22 @@ export function insertEventsSql(
 
 /**
  * The ids of `events` from the rows the INSERT returned, arrays that begin with its RETURNING
- * columns (id, originator_id, originator_version). Matched by key, as SQL does not promise the
- * order of RETURNING rows.
+ * columns (id, originator_id, originator_version), matched by key: SQL does not promise the order
+ * of RETURNING rows. They do come in the order of the events in practice, so each row is first
+ * compared with the event at its place, which makes no key strings; only a mismatch looks them up.
  */
 export function notificationIdsOf(events: readonly StoredEvent[], rows: readonly unknown[][]): number[] {
+  const ids = new Array<number>(events.length);
+  for (let index = 0; index < events.length; index++) {
+    const row = rows[index];
+    const event = events[index];
+    if (row === undefined || row[1] !== event.originatorId || row[2] !== event.originatorVersion) return idsByKey(events, rows);
+    ids[index] = row[0] as number;
+  }
+  return ids;
+}
+
+function idsByKey(events: readonly StoredEvent[], rows: readonly unknown[][]): number[] {
   const ids = new Map<string, number>();
   for (const row of rows) ids.set(`${row[2] as number}:${row[1] as string}`, row[0] as number);
   return events.map((event) => ids.get(`${event.originatorVersion}:${event.originatorId}`)!);
