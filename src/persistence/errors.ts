@@ -1,5 +1,5 @@
 import { EventSourcingError } from '../domain/errors';
-import type { Tracking } from './records';
+import type { StoredEvent, Tracking } from './records';
 
 /** Base class of the errors of the persistence layer (recorders, mapper, transcoder). */
 export class PersistenceError extends EventSourcingError {
@@ -42,5 +42,21 @@ export function trackingConflict(tracking: Tracking, recorded: number): Tracking
     `tracking of ${tracking.applicationName} (pipeline ${tracking.pipelineId ?? 0}) is at notification ${recorded}, ` +
       `not ${tracking.previousNotificationId} where processing of notification ${tracking.notificationId} started: ` +
       `another run recorded it first`,
+  );
+}
+
+/**
+ * The error for an event whose version of its aggregate is taken, in one wording on every store:
+ * `where` names the operation and table ("insertEvents on worlds_events"), `reason` may say more.
+ */
+export function versionConflict(
+  where: string,
+  event: Pick<StoredEvent, 'originatorId' | 'originatorVersion'>,
+  reason?: string,
+  options?: ErrorOptions,
+): RecordConflictError {
+  return new RecordConflictError(
+    `${where}: version ${event.originatorVersion} of aggregate ${event.originatorId} is already recorded${reason ? `: ${reason}` : ''}`,
+    options,
   );
 }

@@ -1,4 +1,4 @@
-import { DataError } from './errors';
+import { DataError, versionConflict } from './errors';
 import type { StoredEvent, Tracking } from './records';
 import type { SelectNotificationsOptions } from './recorders';
 
@@ -24,9 +24,38 @@ export function checkStoredEvents(events: readonly StoredEvent[]): void {
   }
 }
 
+/**
+ * Refuses a write that records one version of an aggregate twice: it would conflict with itself.
+ * `where` names the operation and table, as the conflicts the stores find do.
+ */
+export function checkDistinctVersions(events: readonly StoredEvent[], where: string): void {
+  if (events.length < 2) return;
+  // An aggregate's versions usually ascend within a write: then the highest one seen so far decides.
+  const highest = new Map<string, number>();
+  for (let index = 0; index < events.length; index++) {
+    const { originatorId, originatorVersion } = events[index];
+    const seen = highest.get(originatorId);
+    if (seen === undefined || originatorVersion > seen) {
+      highest.set(originatorId, originatorVersion);
+      continue;
+    }
+    for (let earlier = 0; earlier < index; earlier++) {
+      const other = events[earlier];
+      if (other.originatorVersion === originatorVersion && other.originatorId === originatorId) {
+        throw versionConflict(where, events[index], 'this write has it twice');
+      }
+    }
+  }
+}
+
+/** The greatest pipeline id: pipeline_id is an INTEGER column in the SQL stores, and every store takes the same ids. */
+const MAX_PIPELINE_ID = 2_147_483_647;
+
 export function checkPipelineId(pipelineId: number | undefined): number {
   const id = pipelineId ?? 0;
-  if (!Number.isSafeInteger(id) || id < 0) throw new DataError(`pipeline id must be an integer >= 0, got ${String(pipelineId)}`);
+  if (!Number.isSafeInteger(id) || id < 0 || id > MAX_PIPELINE_ID) {
+    throw new DataError(`pipeline id must be an integer from 0 to ${MAX_PIPELINE_ID}, got ${String(pipelineId)}`);
+  }
   return id;
 }
 
@@ -56,6 +85,17 @@ export function checkSelectNotifications(start: number, limit: number, options: 
   if (options.stop !== undefined && !Number.isSafeInteger(options.stop)) {
     throw new DataError(`stop must be an integer, got ${String(options.stop)}`);
   }
-  if (options.topics !== undefined && !Array.isArray(options.topics)) throw new DataError('topics must be an array of strings');
+  const { topics } = options;
+  if (topics !== undefined && (!Array.isArray(topics) || !topics.every((topic) => typeof topic === 'string'))) {
+    throw new DataError('topics must be an array of strings');
+  }
   if (options.pipelineId !== undefined) checkPipelineId(options.pipelineId);
+}
+
+/** Checks the arguments of maxTrackingId; returns the pipeline id. */
+export function checkTrackingPosition(applicationName: string, pipelineId: number | undefined): number {
+  if (typeof applicationName !== 'string') {
+    throw new DataError(`maxTrackingId takes the name of an upstream application, got ${String(applicationName)}`);
+  }
+  return checkPipelineId(pipelineId);
 }

@@ -94,6 +94,21 @@ export function recorderContract(moduleName: string, makeHarness: () => Recorder
         expect(await recorder.selectEvents(a)).toEqual([]);
       });
 
+      it('refuses a batch that records one version twice with the same message on every store, before writing', async () => {
+        const recorder = await harness.aggregateRecorder('batch_twice');
+        const [a, b] = [uniqueId(), uniqueId()];
+        const twice = [stored(b, 1), stored(a, 2), stored(a, 3), stored(a, 2, 'Test.Event', 'again')];
+        await expect(recorder.insertEvents(twice)).rejects.toThrow(RecordConflictError);
+        await expect(recorder.insertEvents(twice)).rejects.toThrow(
+          new RegExp(`: version 2 of aggregate ${a} is already recorded: this write has it twice$`),
+        );
+        expect(await recorder.selectEvents(a)).toEqual([]);
+        expect(await recorder.selectEvents(b)).toEqual([]);
+        // Versions of one aggregate in any order are one write, as long as none repeats.
+        await recorder.insertEvents([stored(a, 3), stored(b, 1), stored(a, 1), stored(a, 2)]);
+        expect((await recorder.selectEvents(a)).map((e) => e.originatorVersion)).toEqual([1, 2, 3]);
+      });
+
       it('records the events of several aggregates in one write atomically', async () => {
         const recorder = await harness.aggregateRecorder('atomic');
         const [a, b, c] = [uniqueId(), uniqueId(), uniqueId()];
@@ -201,6 +216,26 @@ export function recorderContract(moduleName: string, makeHarness: () => Recorder
         await expect(recorder.selectNotifications(1, 0)).rejects.toThrow(DataError);
         await expect(recorder.selectNotifications(1, 1.5)).rejects.toThrow(DataError);
         await expect(recorder.selectNotifications(1, 10, { pipelineId: -2 })).rejects.toThrow(DataError);
+        await expect(recorder.selectNotifications(1, 10, { pipelineId: 2 ** 31 })).rejects.toThrow(DataError);
+        await expect(recorder.selectNotifications(1, 10, { topics: ['Even', 7 as never] })).rejects.toThrow(
+          'topics must be an array of strings',
+        );
+        await expect(recorder.selectNotifications(1, 10, { topics: 'Even' as never })).rejects.toThrow(DataError);
+        await expect(recorder.maxNotificationId(2 ** 31)).rejects.toThrow(DataError);
+      });
+
+      it('takes pipeline ids from 0 to 2147483647 (an INTEGER column) on every store', async () => {
+        const recorder = await harness.applicationRecorder('pipeline_bounds');
+        const a = uniqueId();
+        for (const pipelineId of [-1, 1.5, 2 ** 31, Number.NaN]) {
+          await expect(recorder.insertEvents([stored(a, 1)], { pipelineId })).rejects.toThrow(
+            'pipeline id must be an integer from 0 to 2147483647',
+          );
+        }
+        expect(await recorder.selectEvents(a)).toEqual([]);
+        const [id] = await recorder.insertEvents([stored(a, 1)], { pipelineId: 2 ** 31 - 1 });
+        expect((await recorder.selectNotifications(0, 10, { pipelineId: 2 ** 31 - 1 })).map((n) => n.id)).toEqual([id]);
+        expect(await recorder.maxNotificationId(2 ** 31 - 1)).toBe(id);
       });
 
       it('does not give a refused write notification ids', async () => {
@@ -401,7 +436,34 @@ export function recorderContract(moduleName: string, makeHarness: () => Recorder
         for (const tracking of bad) {
           await expect(recorder.insertEvents([], { tracking: tracking as never })).rejects.toThrow(DataError);
         }
+        const beyond = { applicationName: 'worlds', notificationId: 1, previousNotificationId: 0, pipelineId: 2 ** 31 };
+        await expect(recorder.insertEvents([], { tracking: beyond })).rejects.toThrow(DataError);
         expect(await recorder.maxTrackingId('worlds')).toBe(0);
+        await expect(recorder.maxTrackingId('worlds', 2 ** 31)).rejects.toThrow(DataError);
+        await expect(recorder.maxTrackingId(7 as never)).rejects.toThrow(DataError);
+      });
+
+      it('checks the whole write before the tracking: one version twice is refused and the position stays', async () => {
+        const recorder = await harness.processRecorder('checked_first');
+        const id = uniqueId();
+        await recorder.insertEvents([], track('worlds', 0, 1));
+        // The tracking record is stale too, but the write is refused as it is, before anything is tried.
+        await expect(recorder.insertEvents([stored(id, 1), stored(id, 1)], track('worlds', 0, 2))).rejects.toThrow(
+          /this write has it twice/,
+        );
+        await expect(recorder.insertEvents([stored(id, 1)], { ...track('worlds', 1, 2), pipelineId: -1 })).rejects.toThrow(DataError);
+        expect(await recorder.maxTrackingId('worlds')).toBe(1);
+        expect(await recorder.selectEvents(id)).toEqual([]);
+      });
+
+      it('ignores tracking on application recorders and pipeline ids on aggregate recorders', async () => {
+        const application = await harness.applicationRecorder('untracked');
+        const id = uniqueId();
+        const [first] = await application.insertEvents([stored(id, 1)], track('worlds', 5, 9));
+        expect((await application.selectNotifications(0, 10)).map((n) => n.id)).toEqual([first]);
+        const aggregates = await harness.aggregateRecorder('unpiped');
+        expect(await aggregates.insertEvents([stored(id, 1)], { pipelineId: 2 ** 31, ...track('worlds', 5, 9) })).toEqual([]);
+        expect((await aggregates.selectEvents(id)).length).toBe(1);
       });
     });
 

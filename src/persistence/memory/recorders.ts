@@ -1,19 +1,14 @@
-import { RecordConflictError, trackingConflict } from '../errors';
-import type { Notification, StoredEvent } from '../records';
+import { trackingConflict, versionConflict } from '../errors';
+import { AGGREGATE_RUNG, APPLICATION_RUNG, InsertEventsTemplate, PROCESS_RUNG, type EventsWrite, type Rung, type WriteSteps } from '../insert-events';
+import type { Notification, StoredEvent, Tracking } from '../records';
 import type {
   AggregateRecorder,
   ApplicationRecorder,
-  InsertEventsOptions,
   ProcessRecorder,
   SelectEventsOptions,
   SelectNotificationsOptions,
 } from '../recorders';
-import {
-  checkPipelineId,
-  checkSelectNotifications,
-  checkStoredEvents,
-  checkTracking,
-} from '../validation';
+import { checkPipelineId, checkSelectNotifications, checkTrackingPosition } from '../validation';
 
 /** Index of the first element whose key is >= `key` in an array sorted by key. */
 function lowerBound<T>(items: readonly T[], key: number, keyOf: (item: T) => number): number {
@@ -27,40 +22,30 @@ function lowerBound<T>(items: readonly T[], key: number, keyOf: (item: T) => num
   return low;
 }
 
-/** Index of the first element >= `key` in an ascending array of numbers. */
-function lowerBoundNumber(items: readonly number[], key: number): number {
-  let low = 0;
-  let high = items.length;
-  while (low < high) {
-    const middle = (low + high) >>> 1;
-    if (items[middle] < key) low = middle + 1;
-    else high = middle;
-  }
-  return low;
-}
-
+const itself = (id: number): number => id;
 const versionOf = (event: StoredEvent): number => event.originatorVersion;
 
 /** An aggregate's only event, kept without a list (a list of events has no originatorId). */
 const isOne = (stored: StoredEvent | StoredEvent[]): stored is StoredEvent =>
   typeof (stored as Partial<StoredEvent>).originatorId === 'string';
 
-const conflict = (event: StoredEvent) =>
-  new RecordConflictError(`version ${event.originatorVersion} of aggregate ${event.originatorId} is already recorded`);
+/** A write in progress: the notification ids it gave, and how to undo its tracking should its events fail. */
+interface MemoryTransaction {
+  ids: number[];
+  undoTracking?: () => void;
+}
+
+const NO_IDS: number[] = [];
 
 /**
  * Events of aggregates held in memory. Every method does its work synchronously inside the
  * returned promise, so one call is atomic with respect to every other.
  */
-export class MemoryAggregateRecorder implements AggregateRecorder {
+export class MemoryAggregateRecorder extends InsertEventsTemplate<MemoryTransaction> implements AggregateRecorder {
+  protected readonly rung: Rung = AGGREGATE_RUNG;
+  protected readonly insertOperation = 'insertEvents';
   /** Each aggregate's events in version order. */
   protected readonly eventsByOriginator = new Map<string, StoredEvent | StoredEvent[]>();
-
-  async insertEvents(events: readonly StoredEvent[], _options?: InsertEventsOptions): Promise<number[]> {
-    checkStoredEvents(events);
-    this.store(events);
-    return [];
-  }
 
   async selectEvents(originatorId: string, options: SelectEventsOptions = {}): Promise<StoredEvent[]> {
     const stored = this.eventsByOriginator.get(originatorId);
@@ -76,6 +61,21 @@ export class MemoryAggregateRecorder implements AggregateRecorder {
 
   async close(): Promise<void> {}
 
+  protected inTransaction(write: EventsWrite, steps: WriteSteps<MemoryTransaction>): MemoryTransaction {
+    const transaction: MemoryTransaction = { ids: NO_IDS };
+    try {
+      steps(transaction, write);
+    } catch (error) {
+      transaction.undoTracking?.();
+      throw error;
+    }
+    return transaction;
+  }
+
+  protected writeEvents(_transaction: MemoryTransaction, write: EventsWrite): void {
+    this.store(write.events);
+  }
+
   /**
    * Adds each event to its aggregate's events, or, when any version is taken (also by an earlier
    * event of the same batch), throws RecordConflictError and leaves everything as it was. The
@@ -87,7 +87,7 @@ export class MemoryAggregateRecorder implements AggregateRecorder {
       const event = events[index];
       if (!this.add(event)) {
         this.remove(events, index);
-        throw conflict(event);
+        throw versionConflict(this.insertOperation, event);
       }
     }
   }
@@ -116,11 +116,6 @@ export class MemoryAggregateRecorder implements AggregateRecorder {
     return true;
   }
 
-  /** Takes out again the events of a batch that store() added. */
-  protected unstore(events: readonly StoredEvent[]): void {
-    this.remove(events, events.length);
-  }
-
   /** Takes out again the first `count` events of a batch that store() added (newest first). */
   private remove(events: readonly StoredEvent[], count: number): void {
     for (let index = count - 1; index >= 0; index--) {
@@ -144,6 +139,7 @@ export class MemoryAggregateRecorder implements AggregateRecorder {
 export class MemoryApplicationRecorder extends MemoryAggregateRecorder implements ApplicationRecorder {
   /** Writes are committed, in id order, before they return. */
   readonly visibleOnWrite = true;
+  protected override readonly rung: Rung = APPLICATION_RUNG;
 
   /** The event of notification id n is at n - 1. */
   protected readonly logEvents: StoredEvent[] = [];
@@ -152,28 +148,13 @@ export class MemoryApplicationRecorder extends MemoryAggregateRecorder implement
   /** The ids of each pipeline's notifications, ascending. */
   protected readonly idsByPipeline = new Map<number, number[]>();
 
-  override async insertEvents(events: readonly StoredEvent[], options?: InsertEventsOptions): Promise<number[]> {
-    checkStoredEvents(events);
-    const pipelineId = this.pipelineIdOf(events, options);
-    this.store(events);
-    return this.log(events, pipelineId);
+  protected override writeEvents(transaction: MemoryTransaction, write: EventsWrite): void {
+    super.writeEvents(transaction, write);
+    transaction.ids = this.log(write.events, write.pipelineId);
   }
 
-  /**
-   * The checked pipeline id of a write. A write with a bad pipeline id whose events also conflict
-   * raises RecordConflictError, as it always has here: the conflict is looked for first.
-   */
-  protected pipelineIdOf(events: readonly StoredEvent[], options: InsertEventsOptions | undefined): number {
-    const pipelineId = options?.pipelineId;
-    if (pipelineId === undefined) return 0;
-    if (pipelineId === 0) return pipelineId;
-    try {
-      return checkPipelineId(pipelineId);
-    } catch (error) {
-      this.store(events); // throws RecordConflictError, having kept nothing, if any version is taken
-      this.unstore(events);
-      throw error;
-    }
+  protected override notificationIds(transaction: MemoryTransaction): number[] {
+    return transaction.ids;
   }
 
   /** Gives the (stored) events the next notification ids; returns them. */
@@ -212,7 +193,7 @@ export class MemoryApplicationRecorder extends MemoryAggregateRecorder implement
       return selected;
     }
     const ids = this.idsByPipeline.get(options.pipelineId) ?? [];
-    for (let index = lowerBoundNumber(ids, first); index < ids.length && selected.length < limit; index++) {
+    for (let index = lowerBound(ids, first, itself); index < ids.length && selected.length < limit; index++) {
       const id = ids[index];
       if (id > stop) break;
       if (topics === undefined || topics.has(this.logEvents[id - 1].topic)) selected.push(this.notification(id));
@@ -241,29 +222,19 @@ export class MemoryApplicationRecorder extends MemoryAggregateRecorder implement
 
 /** Adds tracking: the last processed notification id per upstream application and pipeline. */
 export class MemoryProcessRecorder extends MemoryApplicationRecorder implements ProcessRecorder {
+  protected override readonly rung: Rung = PROCESS_RUNG;
   protected readonly positions = new Map<string, number>();
 
-  override async insertEvents(events: readonly StoredEvent[], options?: InsertEventsOptions): Promise<number[]> {
-    const tracking = options?.tracking;
-    let key: string | undefined;
-    if (tracking !== undefined) {
-      // Tracking first, as every recorder checks it: a write that conflicts on both raises
-      // TrackingConflictError (someone else processed these notifications).
-      checkTracking(tracking);
-      key = trackingKey(tracking.applicationName, tracking.pipelineId ?? 0);
-      const current = this.positions.get(key) ?? 0;
-      if (current !== tracking.previousNotificationId) throw trackingConflict(tracking, current);
-    }
-    checkStoredEvents(events);
-    const pipelineId = this.pipelineIdOf(events, options);
-    this.store(events);
-    const ids = this.log(events, pipelineId);
-    if (key !== undefined) this.positions.set(key, tracking!.notificationId);
-    return ids;
+  protected override writeTracking(transaction: MemoryTransaction, tracking: Tracking): void {
+    const key = trackingKey(tracking.applicationName, tracking.pipelineId ?? 0);
+    const recorded = this.positions.get(key);
+    if ((recorded ?? 0) !== tracking.previousNotificationId) throw trackingConflict(tracking, recorded ?? 0);
+    this.positions.set(key, tracking.notificationId);
+    transaction.undoTracking = () => (recorded === undefined ? this.positions.delete(key) : this.positions.set(key, recorded));
   }
 
   async maxTrackingId(applicationName: string, pipelineId = 0): Promise<number> {
-    return this.positions.get(trackingKey(applicationName, checkPipelineId(pipelineId))) ?? 0;
+    return this.positions.get(trackingKey(applicationName, checkTrackingPosition(applicationName, pipelineId))) ?? 0;
   }
 }
 

@@ -37,22 +37,23 @@ export function eventsTable(table: Relation): TableDefinition {
   };
 }
 
-/** `<app>_<purpose>` (snapshots and other aggregate-only stores): no notification log. */
-export function aggregateEventsTable(table: Relation): TableDefinition {
+/** A table of `columns` whose primary key is `key`; nothing else to create. */
+function keyedTable(table: Relation, columns: string, key: string): TableDefinition {
   const pkey = objectName(table.name, 'pkey');
   return {
     schema: table.schema,
     objects: [table.name, pkey],
-    statements: [
-      `CREATE TABLE IF NOT EXISTS ${table.sql} (
-        originator_id TEXT NOT NULL,
-        originator_version BIGINT NOT NULL,
-        topic TEXT NOT NULL,
-        state BYTEA NOT NULL,
-        CONSTRAINT ${quoteIdentifier(pkey)} PRIMARY KEY (originator_id, originator_version)
-      )`,
-    ],
+    statements: [`CREATE TABLE IF NOT EXISTS ${table.sql} (${columns}, CONSTRAINT ${quoteIdentifier(pkey)} PRIMARY KEY (${key}))`],
   };
+}
+
+/** `<app>_<purpose>` (snapshots and other aggregate-only stores): no notification log. */
+export function aggregateEventsTable(table: Relation): TableDefinition {
+  return keyedTable(
+    table,
+    'originator_id TEXT NOT NULL, originator_version BIGINT NOT NULL, topic TEXT NOT NULL, state BYTEA NOT NULL',
+    'originator_id, originator_version',
+  );
 }
 
 /**
@@ -60,37 +61,16 @@ export function aggregateEventsTable(table: Relation): TableDefinition {
  * the upstream notification's transaction id; Tracking records do not carry it (yet), so it is NULL.
  */
 export function trackingTable(table: Relation): TableDefinition {
-  const pkey = objectName(table.name, 'pkey');
-  return {
-    schema: table.schema,
-    objects: [table.name, pkey],
-    statements: [
-      `CREATE TABLE IF NOT EXISTS ${table.sql} (
-        application_name TEXT NOT NULL,
-        pipeline_id INTEGER NOT NULL DEFAULT 0,
-        notification_id BIGINT NOT NULL,
-        txid xid8 NULL,
-        CONSTRAINT ${quoteIdentifier(pkey)} PRIMARY KEY (application_name, pipeline_id)
-      )`,
-    ],
-  };
+  return keyedTable(
+    table,
+    'application_name TEXT NOT NULL, pipeline_id INTEGER NOT NULL DEFAULT 0, notification_id BIGINT NOT NULL, txid xid8 NULL',
+    'application_name, pipeline_id',
+  );
 }
 
 /** Which application owns the tables of each name prefix in the schema (see APPLICATIONS_TABLE). */
 function applicationsTable(schema: string): TableDefinition {
-  const table = relation(schema, APPLICATIONS_TABLE);
-  const pkey = objectName(table.name, 'pkey');
-  return {
-    schema,
-    objects: [table.name, pkey],
-    statements: [
-      `CREATE TABLE IF NOT EXISTS ${table.sql} (
-        table_prefix TEXT NOT NULL,
-        application_name TEXT NOT NULL,
-        CONSTRAINT ${quoteIdentifier(pkey)} PRIMARY KEY (table_prefix)
-      )`,
-    ],
-  };
+  return keyedTable(relation(schema, APPLICATIONS_TABLE), 'table_prefix TEXT NOT NULL, application_name TEXT NOT NULL', 'table_prefix');
 }
 
 /**

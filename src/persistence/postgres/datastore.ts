@@ -14,13 +14,20 @@ import { isConnectionError, toPersistenceError } from './errors';
 import type { ResolvedPostgresOptions } from './options';
 
 /**
+ * Where statements run: autocommit on a pooled connection (PostgresDatastore.session), or inside
+ * a transaction (transactionSession). Either way each statement is prepared by name, its rows are
+ * arrays of the selected columns' values and BIGINTs are numbers (see queryArrays).
+ */
+export interface Session {
+  queryArrays(sql: string, values: readonly unknown[]): Promise<unknown[][]>;
+}
+
+/**
  * One pg.Pool and what the recorders of one factory share: the options, the memo of created
  * tables, and helpers that run statements and transactions with errors mapped to the library's.
  */
 export class PostgresDatastore {
   readonly pool: Pool;
-  /** The last error of an idle pooled connection (the pool drops that connection and carries on). */
-  lastIdleError: Error | undefined;
   private readonly created = new Map<string, Promise<void>>();
   private closing: Promise<void> | undefined;
 
@@ -38,16 +45,10 @@ export class PostgresDatastore {
     this.pool = new Pool(config);
     // An idle connection that dies (server restart, pg_terminate_backend) makes the pool emit
     // 'error': without a listener that would crash the process. The pool removes the client.
-    this.pool.on('error', (error) => {
-      this.lastIdleError = error;
-    });
+    this.pool.on('error', ignore);
     // A checked-out client that loses its connection between statements emits 'error' too; the
     // statement in flight (or the next) fails with it and the client is discarded on release.
-    this.pool.on('connect', (client) => {
-      client.on('error', (error) => {
-        this.lastIdleError = error;
-      });
-    });
+    this.pool.on('connect', (client) => client.on('error', ignore));
   }
 
   get closed(): boolean {
@@ -79,6 +80,11 @@ export class PostgresDatastore {
    */
   async queryArrays(operation: string, sql: string, values?: unknown[]): Promise<unknown[][]> {
     return (await this.statement<unknown[]>(operation, { text: sql, values, rowMode: 'array', types: ARRAY_TYPES })).rows;
+  }
+
+  /** Statements in autocommit, each on a pooled connection; errors name `operation`. */
+  session(operation: string): Session {
+    return { queryArrays: (sql, values) => this.queryArrays(operation, sql, values as unknown[]) };
   }
 
   /**
@@ -113,11 +119,6 @@ export class PostgresDatastore {
     }
   }
 
-  /**
-   * Runs one statement on a pooled client. Unlike pool.query, which drops the connection after any
-   * error, the client goes back to the pool after an error of the statement (a version conflict, a
-   * bad value): only a broken connection is discarded.
-   */
   /** A pooled client, once the datastore is known to be open; connection errors mapped. */
   private async connect(operation: string): Promise<PoolClient> {
     this.checkOpen(operation);
@@ -128,6 +129,11 @@ export class PostgresDatastore {
     }
   }
 
+  /**
+   * Runs one statement on a pooled client. Unlike pool.query, which drops the connection after any
+   * error, the client goes back to the pool after an error of the statement (a version conflict, a
+   * bad value): only a broken connection is discarded.
+   */
   private async statement<R extends QueryResultRow>(operation: string, config: QueryConfig | QueryArrayConfig): Promise<QueryResult<R>> {
     const client = await this.connect(operation);
     let discard: Error | undefined;
@@ -156,6 +162,14 @@ export class PostgresDatastore {
   }
 }
 
+/** Statements of the transaction open on `client` (datastore.transaction maps their errors). */
+export function transactionSession(client: PoolClient): Session {
+  return {
+    queryArrays: async (sql, values) =>
+      (await client.query({ text: sql, values: values as unknown[], name: preparedName(sql), rowMode: 'array', types: ARRAY_TYPES })).rows,
+  };
+}
+
 /**
  * The name under which each connection prepares `sql` once, so that the server parses and plans
  * it once per connection, not on every call (planning costs more than running these statements).
@@ -177,6 +191,9 @@ const ARRAY_TYPES: CustomTypesConfig = {
   getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
     oid === INT8_OID && format !== 'binary' ? Number : types.getTypeParser(oid, format)) as CustomTypesConfig['getTypeParser'],
 };
+
+/** The listener of connection errors that the pool or the statement in flight already handles. */
+function ignore(): void {}
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));

@@ -1,4 +1,4 @@
-import { ConfigurationError, DataError, OperationalError, PersistenceError, RecordConflictError } from '../errors';
+import { ConfigurationError, DataError, OperationalError, PersistenceError, RecordConflictError, versionConflict } from '../errors';
 
 /** The fields node-postgres puts on errors (from the server's ErrorResponse, or Node's socket errors). */
 interface PgErrorFields {
@@ -49,9 +49,9 @@ export function isConnectionError(error: unknown): boolean {
 }
 
 /** Parses `Key (originator_id, originator_version)=(x, 3) already exists.` */
-function conflictingVersion(detail: string | undefined): string | undefined {
+function conflictingKey(detail: string | undefined): { originatorId: string; originatorVersion: number } | undefined {
   const match = /^Key \(originator_id, originator_version\)=\((.*), (\d+)\) already exists\.$/s.exec(detail ?? '');
-  return match ? `version ${match[2]} of aggregate ${match[1]} is already recorded` : undefined;
+  return match ? { originatorId: match[1], originatorVersion: Number(match[2]) } : undefined;
 }
 
 export interface ErrorContext {
@@ -72,8 +72,9 @@ export function toPersistenceError(error: unknown, context: ErrorContext): Persi
   const reason = fields.message ?? String(error);
   const cause = { cause: error };
   if (fields.code === '23505') {
-    const conflict = conflictingVersion(fields.detail) ?? `${reason}${fields.detail ? ` (${fields.detail})` : ''}`;
-    return new RecordConflictError(`${context.operation}: ${conflict}`, cause);
+    const key = conflictingKey(fields.detail);
+    if (key !== undefined) return versionConflict(context.operation, key, undefined, cause);
+    return new RecordConflictError(`${context.operation}: ${reason}${fields.detail ? ` (${fields.detail})` : ''}`, cause);
   }
   if (reason.includes('timeout exceeded when trying to connect')) {
     return new OperationalError(

@@ -1,75 +1,66 @@
-import type { PoolClient } from 'pg';
-import type { PostgresDatastore } from './datastore';
 import type { StoredEvent } from '../records';
-import { toBuffer, toNumber } from './rows';
+import type { Parameters } from './parameters';
+import { toBuffer } from './rows';
 import type { Relation } from './tables';
 
-/** The events as column arrays, for one multi-row INSERT ... SELECT FROM unnest(...). */
-function columns(events: readonly StoredEvent[]): unknown[] {
-  return [
-    events.map((e) => e.originatorId),
-    events.map((e) => e.originatorVersion),
-    events.map((e) => e.topic),
-    events.map((e) => toBuffer(e.state)),
-  ];
-}
+/** What an INSERT into an events table returns of each row: the id, and the key that says whose it is. */
+const RETURNING = 'RETURNING id, originator_id, originator_version';
 
 /**
- * Inserts events into an aggregate-only table (snapshots and the like), no ids, in one statement
- * (atomic on its own, so one round trip): VALUES for one event, else from unnest.
+ * The INSERT of a write's events. Into an events table (with `pipelineId`), the table assigns ids
+ * (and the txid) and returns them; into an aggregate table (without), nothing is returned. One
+ * event is inserted with VALUES, the cheapest statement to plan and run; several from unnest, in
+ * the order of the events, so that ids ascend with them. `onlyIf` (a condition) makes the rows
+ * depend on another part of the statement, which VALUES cannot.
  */
-export async function insertAggregateEvents(
-  datastore: PostgresDatastore,
-  operation: string,
+export function insertEventsSql(
+  p: Parameters,
   table: Relation,
   events: readonly StoredEvent[],
-): Promise<void> {
-  if (events.length === 1) {
+  pipelineId: number | undefined,
+  onlyIf?: string,
+): string {
+  const logged = pipelineId !== undefined;
+  const columns = `${logged ? 'pipeline_id, ' : ''}originator_id, originator_version, topic, state`;
+  const pipeline = logged ? `${p.add(pipelineId, 'integer')}, ` : '';
+  const returning = logged ? ` ${RETURNING}` : '';
+  if (events.length === 1 && onlyIf === undefined) {
     const [event] = events;
-    await datastore.query(
-      operation,
-      `INSERT INTO ${table.sql} (originator_id, originator_version, topic, state) VALUES ($1, $2::bigint, $3, $4::bytea)`,
-      [event.originatorId, event.originatorVersion, event.topic, toBuffer(event.state)],
-    );
-    return;
+    return `INSERT INTO ${table.sql} (${columns})
+      VALUES (${pipeline}${p.add(event.originatorId, 'text')}, ${p.add(event.originatorVersion, 'bigint')}, ${p.add(event.topic, 'text')}, ${p.add(toBuffer(event.state), 'bytea')})${returning}`;
   }
-  await datastore.query(
-    operation,
-    `INSERT INTO ${table.sql} (originator_id, originator_version, topic, state)
-     SELECT u.originator_id, u.originator_version, u.topic, u.state
-     FROM unnest($1::text[], $2::bigint[], $3::text[], $4::bytea[])
-       WITH ORDINALITY AS u(originator_id, originator_version, topic, state, ordinal)
-     ORDER BY u.ordinal`,
-    columns(events),
-  );
-}
-
-/** In 'lock' ordering, taken first in every write of events: ids are then assigned in commit order. */
-export function lockTableStatement(table: Relation): string {
-  return `LOCK TABLE ${table.sql} IN EXCLUSIVE MODE`;
+  const unnest = [
+    p.add(events.map((e) => e.originatorId), 'text[]'),
+    p.add(events.map((e) => e.originatorVersion), 'bigint[]'),
+    p.add(events.map((e) => e.topic), 'text[]'),
+    p.add(events.map((e) => toBuffer(e.state)), 'bytea[]'),
+  ];
+  return `INSERT INTO ${table.sql} (${columns})
+    SELECT ${pipeline}u.originator_id, u.originator_version, u.topic, u.state
+    FROM unnest(${unnest.join(', ')}) WITH ORDINALITY AS u(originator_id, originator_version, topic, state, ordinal)
+    ${onlyIf === undefined ? '' : `WHERE ${onlyIf}`}
+    ORDER BY u.ordinal${returning}`;
 }
 
 /**
- * Inserts events into an application's events table with one statement; the table assigns ids
- * (in the order of the events) and the transaction id. Resolves with the ids in event order.
+ * The ids of `events` from the rows the INSERT returned, arrays that begin with its RETURNING
+ * columns (id, originator_id, originator_version), matched by key: SQL does not promise the order
+ * of RETURNING rows. They do come in the order of the events in practice, so each row is first
+ * compared with the event at its place, which makes no key strings; only a mismatch looks them up.
  */
-export async function insertNotifiedEvents(
-  client: PoolClient,
-  table: Relation,
-  events: readonly StoredEvent[],
-  pipelineId: number,
-): Promise<number[]> {
-  const { rows } = await client.query<{ id: string; originator_id: string; originator_version: string }>(
-    `INSERT INTO ${table.sql} (pipeline_id, originator_id, originator_version, topic, state)
-     SELECT $1::integer, u.originator_id, u.originator_version, u.topic, u.state
-     FROM unnest($2::text[], $3::bigint[], $4::text[], $5::bytea[])
-       WITH ORDINALITY AS u(originator_id, originator_version, topic, state, ordinal)
-     ORDER BY u.ordinal
-     RETURNING id, originator_id, originator_version`,
-    [pipelineId, ...columns(events)],
-  );
-  // RETURNING gives rows in insertion order in practice; match them by key to rely on nothing.
+export function notificationIdsOf(events: readonly StoredEvent[], rows: readonly unknown[][]): number[] {
+  const ids = new Array<number>(events.length);
+  for (let index = 0; index < events.length; index++) {
+    const row = rows[index];
+    const event = events[index];
+    if (row === undefined || row[1] !== event.originatorId || row[2] !== event.originatorVersion) return idsByKey(events, rows);
+    ids[index] = row[0] as number;
+  }
+  return ids;
+}
+
+function idsByKey(events: readonly StoredEvent[], rows: readonly unknown[][]): number[] {
   const ids = new Map<string, number>();
-  for (const row of rows) ids.set(`${row.originator_version}:${row.originator_id}`, toNumber(row.id));
-  return events.map((e) => ids.get(`${e.originatorVersion}:${e.originatorId}`)!);
+  for (const row of rows) ids.set(`${row[2] as number}:${row[1] as string}`, row[0] as number);
+  return events.map((event) => ids.get(`${event.originatorVersion}:${event.originatorId}`)!);
 }

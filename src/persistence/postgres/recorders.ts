@@ -1,62 +1,25 @@
-import { DataError, OperationalError, RecordConflictError } from '../errors';
+import { OperationalError } from '../errors';
+import { AGGREGATE_RUNG, APPLICATION_RUNG, InsertEventsTemplate, PROCESS_RUNG, type EventsWrite, type Rung, type WriteSteps } from '../insert-events';
 import type { Notification, StoredEvent, Tracking } from '../records';
-import type {
-  AggregateRecorder,
-  ApplicationRecorder,
-  InsertEventsOptions,
-  ProcessRecorder,
-  SelectEventsOptions,
-  SelectNotificationsOptions,
-} from '../recorders';
-import { checkPipelineId, checkSelectNotifications, checkStoredEvents, checkTracking } from '../validation';
+import type { AggregateRecorder, ApplicationRecorder, ProcessRecorder, SelectEventsOptions, SelectNotificationsOptions } from '../recorders';
+import { checkPipelineId, checkSelectNotifications, checkTrackingPosition } from '../validation';
 import { aggregateEventsTable, createTables, eventsTable, trackingTable, type TableDefinition } from './create-tables';
 import type { PostgresDatastore } from './datastore';
-import { insertAggregateEvents, insertNotifiedEvents, lockTableStatement } from './insert-events';
-import { maxNotificationIdById, maxNotificationIdByWatermark } from './max-notification-id';
-import { maxTrackingId } from './max-tracking-id';
+import { logOrdering, type LogOrdering } from './ordering';
 import { selectEvents } from './select-events';
-import { selectNotificationsById, selectNotificationsByWatermark } from './select-notifications';
 import type { ApplicationTables, Relation } from './tables';
-import { advanceTracking } from './advance-tracking';
-import { writeInOneStatement } from './write-in-one-statement';
-
-const MAX_INTEGER = 2_147_483_647; // pipeline_id is an INTEGER column
-
-/** checkPipelineId, and within the range of the INTEGER column. */
-function pipelineIdOf(pipelineId: number | undefined): number {
-  const id = checkPipelineId(pipelineId);
-  if (id > MAX_INTEGER) throw new DataError(`pipeline id must be at most ${MAX_INTEGER}, got ${id}`);
-  return id;
-}
-
-function checkTrackingRecord(tracking: Tracking): void {
-  checkTracking(tracking);
-  pipelineIdOf(tracking.pipelineId);
-}
-
-/** Refuses, before anything is sent, a batch that records one version of an aggregate twice. */
-function checkBatch(events: readonly StoredEvent[]): void {
-  checkStoredEvents(events);
-  if (events.length < 2) return;
-  const keys = new Set<string>();
-  for (const event of events) {
-    const key = `${event.originatorVersion}:${event.originatorId}`;
-    if (keys.has(key)) {
-      throw new RecordConflictError(
-        `version ${event.originatorVersion} of aggregate ${event.originatorId} appears twice in one write`,
-      );
-    }
-    keys.add(key);
-  }
-}
+import { selectTrackingPosition } from './tracking-position';
+import { WriteStatement } from './write-statement';
 
 /**
  * Events of aggregates in one PostgreSQL table (`<app>_<purpose>`, e.g. snapshots), with optimistic
  * concurrency from its primary key (originator_id, originator_version). Tables are created on first
  * use. Recorders of one factory share its pool; `close()` only retires this recorder (the factory
- * ends the pool).
+ * ends the pool). The insertEvents steps build one statement (see WriteStatement), sent at the end.
  */
-export class PostgresAggregateRecorder implements AggregateRecorder {
+export class PostgresAggregateRecorder extends InsertEventsTemplate<WriteStatement> implements AggregateRecorder {
+  protected readonly rung: Rung = AGGREGATE_RUNG;
+  protected readonly insertOperation: string;
   private retired = false;
   /** Set once this recorder's tables are known to exist (so later calls skip the check). */
   private tablesExist = false;
@@ -65,7 +28,10 @@ export class PostgresAggregateRecorder implements AggregateRecorder {
     protected readonly datastore: PostgresDatastore,
     /** The table the events are stored in. */
     readonly table: Relation,
-  ) {}
+  ) {
+    super();
+    this.insertOperation = this.operation('insertEvents');
+  }
 
   /** Creates this recorder's tables (and schema) if missing; done once per factory, on first use. */
   createTables(): Promise<void> {
@@ -82,16 +48,6 @@ export class PostgresAggregateRecorder implements AggregateRecorder {
     return created;
   }
 
-  async insertEvents(events: readonly StoredEvent[], options: InsertEventsOptions = {}): Promise<number[]> {
-    this.checkUsable('insertEvents');
-    checkBatch(events);
-    pipelineIdOf(options.pipelineId);
-    if (events.length === 0) return [];
-    await this.createTables();
-    await insertAggregateEvents(this.datastore, this.operation('insertEvents'), this.table, events);
-    return [];
-  }
-
   async selectEvents(originatorId: string, options: SelectEventsOptions = {}): Promise<StoredEvent[]> {
     this.checkUsable('selectEvents');
     await this.createTables();
@@ -100,6 +56,25 @@ export class PostgresAggregateRecorder implements AggregateRecorder {
 
   async close(): Promise<void> {
     this.retired = true;
+  }
+
+  protected async inTransaction(write: EventsWrite, steps: WriteSteps<WriteStatement>): Promise<WriteStatement> {
+    this.checkUsable('insertEvents');
+    const statement = new WriteStatement(this.table);
+    steps(statement, write);
+    if (statement.isEmpty) return statement;
+    await this.createTables();
+    await this.send(statement);
+    return statement;
+  }
+
+  /** An aggregate table has no log to keep in order: the statement is sent alone. */
+  protected send(statement: WriteStatement): Promise<void> {
+    return statement.run(this.datastore.session(this.insertOperation));
+  }
+
+  protected writeEvents(statement: WriteStatement, write: EventsWrite): void {
+    statement.insertEvents(write.events);
   }
 
   protected tableDefinitions(): TableDefinition[] {
@@ -122,92 +97,72 @@ export class PostgresAggregateRecorder implements AggregateRecorder {
  * ordering every write takes `LOCK TABLE ... IN EXCLUSIVE MODE` and the log is read by id.
  */
 export class PostgresApplicationRecorder extends PostgresAggregateRecorder implements ApplicationRecorder {
+  protected override readonly rung: Rung = APPLICATION_RUNG;
+  /** Sends the writes and reads the log, in the ordering the factory was configured with. */
+  protected readonly ordering: LogOrdering;
+
   constructor(
     datastore: PostgresDatastore,
     protected readonly tables: ApplicationTables,
   ) {
     super(datastore, tables.events);
+    this.ordering = logOrdering(datastore.options.ordering);
   }
 
   get visibleOnWrite(): boolean {
     return this.datastore.options.ordering === 'lock';
   }
 
-  override async insertEvents(events: readonly StoredEvent[], options: InsertEventsOptions = {}): Promise<number[]> {
-    this.checkUsable('insertEvents');
-    checkBatch(events);
-    const pipelineId = pipelineIdOf(options.pipelineId);
-    const tracking = this.trackingOf(options);
-    if (events.length === 0 && tracking === undefined) return [];
-    await this.createTables();
-    if (this.datastore.options.ordering === 'watermark') {
-      return writeInOneStatement(this.datastore, this.operation('insertEvents'), this.tables, events, pipelineId, tracking);
-    }
-    const lock = events.length > 0;
-    return this.datastore.transaction(
-      this.operation('insertEvents'),
-      async (client) => {
-        // Tracking first, as every recorder checks it: a write that conflicts on both raises
-        // TrackingConflictError (someone else processed these notifications).
-        if (tracking !== undefined) await advanceTracking(client, this.tables.tracking, tracking);
-        return events.length === 0 ? [] : insertNotifiedEvents(client, this.table, events, pipelineId);
-      },
-      // One round trip; the lock is taken before anything else, so writers cannot deadlock on it.
-      lock ? `BEGIN; ${lockTableStatement(this.table)}` : 'BEGIN',
-    );
-  }
-
   async selectNotifications(start: number, limit: number, options: SelectNotificationsOptions = {}): Promise<Notification[]> {
     this.checkUsable('selectNotifications');
     checkSelectNotifications(start, limit, options);
-    if (options.pipelineId !== undefined) pipelineIdOf(options.pipelineId);
-    if (options.topics !== undefined && !options.topics.every((topic) => typeof topic === 'string')) {
-      throw new DataError('topics must be an array of strings');
-    }
     await this.createTables();
-    return this.datastore.options.ordering === 'lock'
-      ? selectNotificationsById(this.datastore, this.table, start, limit, options)
-      : selectNotificationsByWatermark(this.datastore, this.table, start, limit, options);
+    return this.ordering.selectNotifications(this.datastore, this.table, start, limit, options);
   }
 
   async maxNotificationId(pipelineId?: number): Promise<number> {
     this.checkUsable('maxNotificationId');
-    const pipeline = pipelineId === undefined ? undefined : pipelineIdOf(pipelineId);
+    const pipeline = pipelineId === undefined ? undefined : checkPipelineId(pipelineId);
     await this.createTables();
-    return this.datastore.options.ordering === 'lock'
-      ? maxNotificationIdById(this.datastore, this.table, pipeline)
-      : maxNotificationIdByWatermark(this.datastore, this.table, pipeline);
+    return this.ordering.maxNotificationId(this.datastore, this.table, pipeline);
+  }
+
+  protected override send(statement: WriteStatement): Promise<void> {
+    return this.ordering.write(this.datastore, this.insertOperation, this.table, statement);
+  }
+
+  protected override writeEvents(statement: WriteStatement, write: EventsWrite): void {
+    statement.insertEvents(write.events, write.pipelineId);
+  }
+
+  protected override notificationIds(statement: WriteStatement): number[] {
+    return statement.notificationIds();
   }
 
   protected override tableDefinitions(): TableDefinition[] {
     return [eventsTable(this.table)];
   }
-
-  /** Application recorders ignore tracking, as the memory recorders do. */
-  protected trackingOf(_options: InsertEventsOptions): Tracking | undefined {
-    return undefined;
-  }
 }
 
 /**
  * Adds tracking (`<app>_tracking`): per upstream application and pipeline, the last notification
- * processed, moved by compare-and-set in the same transaction as the events.
+ * processed, moved by compare-and-set in the same statement as the events.
  */
 export class PostgresProcessRecorder extends PostgresApplicationRecorder implements ProcessRecorder {
+  protected override readonly rung: Rung = PROCESS_RUNG;
+
   async maxTrackingId(applicationName: string, pipelineId = 0): Promise<number> {
     this.checkUsable('maxTrackingId');
-    if (typeof applicationName !== 'string') throw new DataError(`applicationName must be a string, got ${String(applicationName)}`);
-    const pipeline = pipelineIdOf(pipelineId);
+    const pipeline = checkTrackingPosition(applicationName, pipelineId);
     await this.createTables();
-    return maxTrackingId(this.datastore, this.tables.tracking, applicationName, pipeline);
+    return selectTrackingPosition(this.datastore.session(this.operation('maxTrackingId')), this.tables.tracking, applicationName, pipeline);
+  }
+
+  protected override writeTracking(statement: WriteStatement, tracking: Tracking): void {
+    statement.advanceTracking(this.tables.tracking, tracking);
   }
 
   protected override tableDefinitions(): TableDefinition[] {
     return [eventsTable(this.table), trackingTable(this.tables.tracking)];
-  }
-
-  protected override trackingOf(options: InsertEventsOptions): Tracking | undefined {
-    if (options.tracking !== undefined) checkTrackingRecord(options.tracking);
-    return options.tracking;
   }
 }

@@ -1,18 +1,10 @@
 import type { Notification } from '../records';
 import type { SelectNotificationsOptions } from '../recorders';
 import type { PostgresDatastore } from './datastore';
+import { Parameters } from './parameters';
 import { NOTIFICATION_COLUMNS, toNotifications } from './rows';
 import type { Relation } from './tables';
 import { readBelowWatermark } from './watermark';
-
-/** Numbered parameters for a statement built piece by piece. */
-class Parameters {
-  readonly values: unknown[] = [];
-  add(value: unknown, type: string): string {
-    this.values.push(value);
-    return `$${this.values.length}::${type}`;
-  }
-}
 
 function topicsOf(options: SelectNotificationsOptions): readonly string[] | undefined {
   return options.topics !== undefined && options.topics.length > 0 ? options.topics : undefined;

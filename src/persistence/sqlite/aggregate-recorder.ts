@@ -1,22 +1,22 @@
 import type Database from 'better-sqlite3';
-import { OperationalError, RecordConflictError } from '../errors';
+import { OperationalError, versionConflict } from '../errors';
+import { AGGREGATE_RUNG, InsertEventsTemplate, type EventsWrite, type Rung, type WriteSteps } from '../insert-events';
 import { quoteIdentifier } from '../names';
 import type { StoredEvent } from '../records';
-import type { AggregateRecorder, InsertEventsOptions, SelectEventsOptions } from '../recorders';
-import { checkStoredEvents } from '../validation';
+import type { AggregateRecorder, SelectEventsOptions } from '../recorders';
 import type { SqliteConnection } from './connection';
 import { isUniqueViolation } from './errors';
 import { EVENT_COLUMNS, EventTuple, toStoredEvents } from './rows';
 import { createAggregateTable } from './schema';
-
-type Transaction<A extends unknown[], R> = Database.Transaction<(...args: A) => R>;
 
 /**
  * The events of aggregates in one table (`<application>_<purpose>`), keyed by originator id and
  * version. Writes are immediate transactions: a version already taken raises RecordConflictError
  * and nothing of the write is kept.
  */
-export class SqliteAggregateRecorder implements AggregateRecorder {
+export class SqliteAggregateRecorder extends InsertEventsTemplate<number[]> implements AggregateRecorder {
+  protected readonly rung: Rung = AGGREGATE_RUNG;
+  protected readonly insertOperation: string;
   /** Quoted name of the table the events are in. */
   protected readonly table: string;
   private readonly statements = new Map<string, Database.Statement>();
@@ -24,7 +24,8 @@ export class SqliteAggregateRecorder implements AggregateRecorder {
   private readonly pluckStatements = new Map<string, Database.Statement>();
   /** `<action> on <table>`, for errors, made once per action. */
   private readonly actions = new Map<string, string>();
-  private writer?: Transaction<[readonly StoredEvent[], InsertEventsOptions], number[]>;
+  /** The immediate transaction of a write; its steps push the notification ids they give. */
+  private writer?: Database.Transaction<(write: EventsWrite, steps: WriteSteps<number[]>) => number[]>;
   private closed = false;
   private readonly insertSql: string;
   private readonly selectEventsSql: { readonly asc: string; readonly desc: string };
@@ -38,6 +39,8 @@ export class SqliteAggregateRecorder implements AggregateRecorder {
     readonly tableName: string,
     createTable: (connection: SqliteConnection, table: string) => void = createAggregateTable,
   ) {
+    super();
+    this.insertOperation = `insertEvents on ${tableName}`;
     this.table = quoteIdentifier(tableName);
     createTable(connection, tableName);
     this.insertSql = `INSERT INTO ${this.table} (originator_id, originator_version, topic, state) VALUES (?, ?, ?, ?)`;
@@ -46,14 +49,6 @@ export class SqliteAggregateRecorder implements AggregateRecorder {
        WHERE originator_id = ? AND originator_version > ? AND originator_version <= ?
        ORDER BY originator_version ${order}`;
     this.selectEventsSql = { asc: select('ASC'), desc: select('DESC') };
-  }
-
-  async insertEvents(events: readonly StoredEvent[], options: InsertEventsOptions = {}): Promise<number[]> {
-    this.checkInsert(events, options);
-    return this.run('insertEvents', (db) => {
-      this.writer ??= db.transaction((batch: readonly StoredEvent[], opts: InsertEventsOptions) => this.write(batch, opts));
-      return this.writer.immediate(events, options);
-    });
   }
 
   async selectEvents(originatorId: string, options: SelectEventsOptions = {}): Promise<StoredEvent[]> {
@@ -69,24 +64,32 @@ export class SqliteAggregateRecorder implements AggregateRecorder {
     this.closed = true;
   }
 
-  /** Checks the arguments before anything is written (DataError). */
-  protected checkInsert(events: readonly StoredEvent[], _options: InsertEventsOptions): void {
-    checkStoredEvents(events);
+  protected inTransaction(write: EventsWrite, steps: WriteSteps<number[]>): number[] {
+    return this.run('insertEvents', (db) => {
+      this.writer ??= db.transaction((of: EventsWrite, run: WriteSteps<number[]>) => {
+        const ids: number[] = [];
+        run(ids, of);
+        return ids;
+      });
+      return this.writer.immediate(write, steps);
+    });
   }
 
-  /** Writes one call's records; runs inside the immediate transaction, so throwing rolls it all back. */
-  protected write(events: readonly StoredEvent[], _options: InsertEventsOptions): number[] {
-    const insert = this.statement(this.insertSql);
+  protected writeEvents(_ids: number[], write: EventsWrite): void {
+    this.insertEach(this.insertSql, write.events, (insert, event) => {
+      insert.run(event.originatorId, event.originatorVersion, event.topic, event.state);
+    });
+  }
+
+  /** Runs `insert` for each event in turn; a version already taken raises RecordConflictError naming it. */
+  protected insertEach(sql: string, events: readonly StoredEvent[], insert: (statement: Database.Statement, event: StoredEvent) => void): void {
+    const statement = this.statement(sql);
     let index = 0;
     try {
-      for (; index < events.length; index++) {
-        const event = events[index];
-        insert.run(event.originatorId, event.originatorVersion, event.topic, event.state);
-      }
+      for (; index < events.length; index++) insert(statement, events[index]);
     } catch (error) {
-      throw conflictOf(error, events[index], `insertEvents on ${this.tableName}`);
+      throw isUniqueViolation(error) ? versionConflict(this.insertOperation, events[index], undefined, { cause: error }) : error;
     }
-    return [];
   }
 
   /** The prepared statement for `sql`, prepared once per recorder. */
@@ -140,15 +143,4 @@ const MAX_PREPARED = 64;
  */
 export function withLimit(sql: string, limit: number | undefined): string {
   return limit === undefined ? sql : `${sql} LIMIT ${limit}`;
-}
-
-/** The error of a failed INSERT of `event` (in `operation`): RecordConflictError when its version is taken. */
-export function conflictOf(error: unknown, event: StoredEvent, operation: string): unknown {
-  if (isUniqueViolation(error)) {
-    return new RecordConflictError(
-      `${operation}: version ${event.originatorVersion} of aggregate ${event.originatorId} is already recorded`,
-      { cause: error },
-    );
-  }
-  return error;
 }

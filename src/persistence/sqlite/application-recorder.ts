@@ -1,8 +1,9 @@
+import { APPLICATION_RUNG, type EventsWrite, type Rung } from '../insert-events';
 import { tableName } from '../names';
-import type { Notification, StoredEvent } from '../records';
-import type { ApplicationRecorder, InsertEventsOptions, SelectNotificationsOptions } from '../recorders';
+import type { Notification } from '../records';
+import type { ApplicationRecorder, SelectNotificationsOptions } from '../recorders';
 import { checkPipelineId, checkSelectNotifications } from '../validation';
-import { conflictOf, SqliteAggregateRecorder, withLimit } from './aggregate-recorder';
+import { SqliteAggregateRecorder, withLimit } from './aggregate-recorder';
 import type { SqliteConnection } from './connection';
 import { NOTIFICATION_COLUMNS, NotificationTuple, toNotifications } from './rows';
 import { createEventsTable } from './schema';
@@ -15,6 +16,7 @@ import { createEventsTable } from './schema';
 export class SqliteApplicationRecorder extends SqliteAggregateRecorder implements ApplicationRecorder {
   /** Writes are committed, in id order, before they return. */
   readonly visibleOnWrite = true;
+  protected override readonly rung: Rung = APPLICATION_RUNG;
 
   private readonly sql: {
     readonly insert: string;
@@ -41,24 +43,14 @@ export class SqliteApplicationRecorder extends SqliteAggregateRecorder implement
     };
   }
 
-  protected override checkInsert(events: readonly StoredEvent[], options: InsertEventsOptions): void {
-    super.checkInsert(events, options);
-    checkPipelineId(options.pipelineId);
+  protected override writeEvents(ids: number[], write: EventsWrite): void {
+    const { pipelineId } = write;
+    this.insertEach(this.sql.insert, write.events, (insert, event) => {
+      ids.push(Number(insert.run(event.originatorId, event.originatorVersion, event.topic, event.state, pipelineId).lastInsertRowid));
+    });
   }
 
-  protected override write(events: readonly StoredEvent[], options: InsertEventsOptions): number[] {
-    const pipelineId = options.pipelineId ?? 0;
-    const insert = this.statement(this.sql.insert);
-    const ids = new Array<number>(events.length);
-    let index = 0;
-    try {
-      for (; index < events.length; index++) {
-        const event = events[index];
-        ids[index] = Number(insert.run(event.originatorId, event.originatorVersion, event.topic, event.state, pipelineId).lastInsertRowid);
-      }
-    } catch (error) {
-      throw conflictOf(error, events[index], `insertEvents on ${this.tableName}`);
-    }
+  protected override notificationIds(ids: number[]): number[] {
     return ids;
   }
 

@@ -1,8 +1,9 @@
-import { DataError, trackingConflict } from '../errors';
+import { trackingConflict } from '../errors';
+import { PROCESS_RUNG, type Rung } from '../insert-events';
 import { quoteIdentifier, tableName } from '../names';
-import type { StoredEvent, Tracking } from '../records';
-import type { InsertEventsOptions, ProcessRecorder } from '../recorders';
-import { checkPipelineId, checkTracking } from '../validation';
+import type { Tracking } from '../records';
+import type { ProcessRecorder } from '../recorders';
+import { checkTrackingPosition } from '../validation';
 import { SqliteApplicationRecorder } from './application-recorder';
 import type { SqliteConnection } from './connection';
 import { createTrackingTable } from './schema';
@@ -14,6 +15,7 @@ import { createTrackingTable } from './schema';
  * the whole write is rolled back.
  */
 export class SqliteProcessRecorder extends SqliteApplicationRecorder implements ProcessRecorder {
+  protected override readonly rung: Rung = PROCESS_RUNG;
   private readonly trackingSql: { readonly insert: string; readonly update: string; readonly position: string };
 
   constructor(connection: SqliteConnection, applicationName: string) {
@@ -30,23 +32,8 @@ export class SqliteProcessRecorder extends SqliteApplicationRecorder implements 
     };
   }
 
-  protected override checkInsert(events: readonly StoredEvent[], options: InsertEventsOptions): void {
-    super.checkInsert(events, options);
-    if (options.tracking !== undefined) checkTracking(options.tracking);
-  }
-
-  /**
-   * Tracking first, as every recorder checks it: a write that conflicts on both raises
-   * TrackingConflictError (someone else processed these notifications).
-   */
-  protected override write(events: readonly StoredEvent[], options: InsertEventsOptions): number[] {
-    if (options.tracking !== undefined) this.advance(options.tracking);
-    return super.write(events, options);
-  }
-
   async maxTrackingId(applicationName: string, pipelineId = 0): Promise<number> {
-    if (typeof applicationName !== 'string') throw new DataError('maxTrackingId takes the name of an upstream application');
-    const pipeline = checkPipelineId(pipelineId);
+    const pipeline = checkTrackingPosition(applicationName, pipelineId);
     return this.run('maxTrackingId', () => this.position(applicationName, pipeline));
   }
 
@@ -54,7 +41,7 @@ export class SqliteProcessRecorder extends SqliteApplicationRecorder implements 
    * Moves the upstream's position from `previousNotificationId` to the tracked notification, or
    * throws TrackingConflictError when the recorded position is no longer the one processing began at.
    */
-  private advance(tracking: Tracking): void {
+  protected override writeTracking(_ids: number[], tracking: Tracking): void {
     const pipelineId = tracking.pipelineId ?? 0;
     const { changes } =
       tracking.previousNotificationId === 0
