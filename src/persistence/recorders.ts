@@ -38,16 +38,18 @@ export interface SelectNotificationsOptions {
   pipelineId?: number;
   /** Include the notification at `start` (default true); followers pass false with their last id. */
   inclusiveOfStart?: boolean;
+  /**
+   * The id of a notification the caller knows was committed before it asked (a prompt named it).
+   * A store whose log can hold a committed write back for a moment (PostgreSQL's watermark ordering,
+   * while a transaction that began before it is still running) waits until the log shows it, for
+   * up to 30 s, and then fails with an OperationalError: a reader told of a write never misses it.
+   * Every other store shows each write as soon as it returns, and has nothing to wait for.
+   */
+  waitFor?: number;
 }
 
 /** Adds the notification log: every recorded event in the order it was committed. */
 export interface ApplicationRecorder extends AggregateRecorder {
-  /**
-   * Whether every reader sees a notification as soon as the write that recorded it has returned.
-   * Not so on PostgreSQL's watermark ordering: there a committed write stays out of the log while
-   * a transaction that began before it is still running.
-   */
-  readonly visibleOnWrite: boolean;
   /**
    * Up to `limit` notifications in log order from position `start` (a notification id; 0 or 1 is
    * the beginning). On logs ordered by id, `start` is simply the first id considered.

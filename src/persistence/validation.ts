@@ -90,6 +90,9 @@ export function checkSelectNotifications(start: number, limit: number, options: 
     throw new DataError('topics must be an array of strings');
   }
   if (options.pipelineId !== undefined) checkPipelineId(options.pipelineId);
+  if (options.waitFor !== undefined && (!Number.isSafeInteger(options.waitFor) || options.waitFor < 1)) {
+    throw new DataError(`waitFor must be a notification id (an integer >= 1), got ${String(options.waitFor)}`);
+  }
 }
 
 /** Checks the arguments of maxTrackingId; returns the pipeline id. */

@@ -220,6 +220,34 @@ describe.each(['watermark', 'lock'] as const)('postgres (%s): particular to Post
   });
 });
 
+describe('postgres (watermark): a reader told of a write', () => {
+  const harness = new PostgresHarness('watermark');
+  beforeEach(() => harness.setUp());
+  afterEach(() => harness.tearDown());
+
+  it('waits while an older transaction holds the write back, and names the cause if it holds on too long', async () => {
+    const writer = harness.factory('held').applicationRecorder();
+    const reader = harness.factory('held', { visibilityTimeoutMs: 200 }).applicationRecorder();
+    await writer.insertEvents([stored(uniqueId(), 1)]); // the tables exist
+    const older = await adminClient();
+    try {
+      await older.query('BEGIN');
+      await older.query('SELECT pg_current_xact_id()'); // a transaction id older than the write's
+      const [id] = await writer.insertEvents([stored(uniqueId(), 1)]);
+      expect(await reader.selectNotifications(id, 1)).toEqual([]); // held back: a plain read does not show it
+      await expect(reader.selectNotifications(id, 1, { waitFor: id })).rejects.toThrow(
+        `selectNotifications on ${harness.schema}.held_events: notification ${id} is committed, but a transaction that began before it has kept it out of the log for more than 200 ms`,
+      );
+      const waiting = reader.selectNotifications(id, 1, { waitFor: id });
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      await older.query('COMMIT');
+      expect((await waiting).map((notification) => notification.id)).toEqual([id]);
+    } finally {
+      await older.end();
+    }
+  });
+});
+
 describe('postgres: names and options cannot carry SQL', () => {
   const before = async (): Promise<string[]> =>
     (await admin<{ nspname: string }>('SELECT nspname FROM pg_namespace ORDER BY nspname')).map((r) => r.nspname);

@@ -137,8 +137,6 @@ export class MemoryAggregateRecorder extends InsertEventsTemplate<MemoryTransact
  * in a list of its own; notifications are made when they are read.
  */
 export class MemoryApplicationRecorder extends MemoryAggregateRecorder implements ApplicationRecorder {
-  /** Writes are committed, in id order, before they return. */
-  readonly visibleOnWrite = true;
   protected override readonly rung: Rung = APPLICATION_RUNG;
 
   /** The event of notification id n is at n - 1. */

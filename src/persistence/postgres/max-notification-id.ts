@@ -36,7 +36,7 @@ export async function maxNotificationIdByWatermark(
       (SELECT e.id FROM ${table.sql} e WHERE e.txid < (SELECT xmin FROM horizon)${inPipeline('e')}
         ORDER BY e.txid DESC, e.id DESC LIMIT 1) AS id`;
   const operation = `maxNotificationId on ${table.schema}.${table.name}`;
-  const reading = await readBelowWatermark(datastore.options.watermarkWaitMs, async () => {
+  const reading = await readBelowWatermark(datastore.options, async () => {
     const [row] = await datastore.query<{ horizon_xmin: string; head_txid: string | null; id: string | null }>(
       operation,
       sql,

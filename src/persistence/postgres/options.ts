@@ -28,6 +28,11 @@ export interface PostgresInfrastructureOptions {
    * before it asked). 0 returns at once with what is below the watermark. Default 250 ms.
    */
   watermarkWaitMs?: number;
+  /**
+   * Watermark mode: how long a read told of a committed notification (`waitFor`) waits, at most,
+   * for the log to show it, before it fails with an OperationalError. Default 30,000 ms.
+   */
+  visibilityTimeoutMs?: number;
 }
 
 /** The options with defaults applied and every value checked. */
@@ -39,6 +44,7 @@ export interface ResolvedPostgresOptions {
   readonly ordering: PostgresOrdering;
   readonly connectTimeoutMs: number;
   readonly watermarkWaitMs: number;
+  readonly visibilityTimeoutMs: number;
 }
 
 const MAX_IDENTIFIER_LENGTH = 63;
@@ -93,5 +99,6 @@ export function resolveOptions(options: PostgresInfrastructureOptions): Resolved
     ordering,
     connectTimeoutMs: integerOption('connectTimeoutMs', options.connectTimeoutMs, 5000, 1, 3_600_000),
     watermarkWaitMs: integerOption('watermarkWaitMs', options.watermarkWaitMs, 250, 0, 3_600_000),
+    visibilityTimeoutMs: integerOption('visibilityTimeoutMs', options.visibilityTimeoutMs, 30_000, 0, 3_600_000),
   };
 }

@@ -109,10 +109,6 @@ export class PostgresApplicationRecorder extends PostgresAggregateRecorder imple
     this.ordering = logOrdering(datastore.options.ordering);
   }
 
-  get visibleOnWrite(): boolean {
-    return this.datastore.options.ordering === 'lock';
-  }
-
   async selectNotifications(start: number, limit: number, options: SelectNotificationsOptions = {}): Promise<Notification[]> {
     this.checkUsable('selectNotifications');
     checkSelectNotifications(start, limit, options);

@@ -1,3 +1,4 @@
+import { OperationalError } from '../errors';
 import type { Notification } from '../records';
 import type { SelectNotificationsOptions } from '../recorders';
 import type { PostgresDatastore } from './datastore';
@@ -74,7 +75,7 @@ export async function selectNotificationsByWatermark(
   const operation = `selectNotifications on ${table.schema}.${table.name}`;
   const lean = watermarkStatement(table, start, limit, options, false);
   let general: { sql: string; values: unknown[] } | undefined;
-  const reading = await readBelowWatermark(datastore.options.watermarkWaitMs, async () => {
+  const reading = await readBelowWatermark(datastore.options, async () => {
     let rows = await datastore.queryArrays(operation, lean.sql, lean.values);
     if (metaOf(rows)[9] === false) {
       general ??= watermarkStatement(table, start, limit, options, true);
@@ -82,12 +83,18 @@ export async function selectNotificationsByWatermark(
     }
     const meta = metaOf(rows);
     const page = inLogOrder(toNotifications(rows));
-    return { xmin: meta[7] as string, head: meta[8] as string | null, complete: page.length >= limit, page };
+    return { xmin: meta[7] as string, head: meta[8] as string | null, waitedFor: meta[10] as string | null, complete: page.length >= limit, page };
   });
+  if (reading.heldBack) {
+    throw new OperationalError(
+      `${operation}: notification ${options.waitFor} is committed, but a transaction that began before it has kept it out of ` +
+        `the log for more than ${datastore.options.visibilityTimeoutMs} ms (see pg_stat_activity for a long-running one)`,
+    );
+  }
   return reading.page;
 }
 
-/** The row whose id is null: [...NULLs, horizon, head txid, whether the start row exists]. */
+/** The row whose id is null: [...NULLs, horizon, head txid, whether the start row exists, txid of waitFor]. */
 function metaOf(rows: readonly unknown[][]): readonly unknown[] {
   return rows.find((row) => row[0] === null)!;
 }
@@ -137,9 +144,10 @@ function watermarkStatement(
   const sql = `SELECT NULL::bigint, NULL::xid8, NULL::integer, NULL::text, NULL::bigint, NULL::text, NULL::bytea,
       ${horizon}::text,
       (SELECT h.txid FROM ${table.sql} h WHERE true${inPipeline('h')} ORDER BY h.txid DESC, h.id DESC LIMIT 1)::text,
-      ${startExists}
+      ${startExists},
+      ${options.waitFor === undefined ? 'NULL::text' : `(SELECT w.txid FROM ${table.sql} w WHERE w.id = ${p.add(options.waitFor, 'bigint')})::text`}
     UNION ALL
-    (SELECT ${NOTIFICATION_COLUMNS}, NULL, NULL, NULL FROM ${table.sql} e
+    (SELECT ${NOTIFICATION_COLUMNS}, NULL, NULL, NULL, NULL FROM ${table.sql} e
       WHERE ${where.join(' AND ')} ORDER BY e.txid, e.id LIMIT ${limitParam})`;
   return { sql, values: p.values };
 }

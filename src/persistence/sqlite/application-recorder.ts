@@ -14,8 +14,6 @@ import { createEventsTable } from './schema';
  * commit order and a reader following "id > last" misses nothing.
  */
 export class SqliteApplicationRecorder extends SqliteAggregateRecorder implements ApplicationRecorder {
-  /** Writes are committed, in id order, before they return. */
-  readonly visibleOnWrite = true;
   protected override readonly rung: Rung = APPLICATION_RUNG;
 
   private readonly sql: {

@@ -15,6 +15,12 @@ export interface PullOptions {
   batchSize?: number;
   /** Once aborted, the run stops after the batch in flight (what it processed is recorded). */
   signal?: AbortSignal;
+  /**
+   * A notification of the upstream known to be recorded (a prompt named it): the run does not end
+   * before it has seen it, however long its store keeps a committed write out of the log (see
+   * SelectNotificationsOptions.waitFor).
+   */
+  waitFor?: number;
 }
 
 /**
@@ -108,7 +114,7 @@ export class Follower extends Application {
         if (options.signal?.aborted) return processed;
         const outcome = await retryingConflicts(reader, async () => {
           const position = await reader.position();
-          const notifications = await reader.read(position, batchSize);
+          const notifications = await reader.read(position, batchSize, options.waitFor);
           return { read: notifications.length, ...(await this.processRead(reader, position, notifications)) };
         });
         processed += outcome.processed;

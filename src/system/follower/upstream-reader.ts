@@ -35,9 +35,12 @@ export class UpstreamReader {
     return this.#position;
   }
 
-  /** Up to `limit` notifications after `position`, in log order. */
-  read(position: number, limit: number): Promise<Notification[]> {
-    return this.upstream.recorder.selectNotifications(position, limit, { inclusiveOfStart: false, pipelineId: this.pipelineId });
+  /**
+   * Up to `limit` notifications after `position`, in log order. `waitFor` is a notification known
+   * to be recorded (a prompt named it): the log is read only once it shows it (see SelectNotificationsOptions).
+   */
+  read(position: number, limit: number, waitFor?: number): Promise<Notification[]> {
+    return this.upstream.recorder.selectNotifications(position, limit, { inclusiveOfStart: false, pipelineId: this.pipelineId, waitFor });
   }
 
   /** What processing recorded: the position is now `notificationId`. */

@@ -29,6 +29,8 @@ interface WorkerReport {
  */
 class FollowerWorker {
   readonly #wanted: Set<Edge>;
+  /** The newest notification prompted for each edge since it was last pulled: the pull must see it. */
+  readonly #waitFor = new Map<Edge, number>();
   /** Notifications prompted since the loop last woke. */
   #prompted = 0;
   #immediate: NodeJS.Immediate | undefined;
@@ -54,8 +56,9 @@ class FollowerWorker {
     return !this.#busy && this.#wanted.size === 0;
   }
 
-  prompt(edge: Edge, notifications: number): void {
+  prompt(edge: Edge, notifications: number, lastNotificationId: number): void {
     this.#wanted.add(edge);
+    this.#waitFor.set(edge, Math.max(this.#waitFor.get(edge) ?? 0, lastNotificationId));
     this.#prompted += notifications;
     if (this.#prompted >= this.follower.batchSize) this.wakeNow();
     else this.#immediate ??= setImmediate(this.wakeNow);
@@ -94,9 +97,11 @@ class FollowerWorker {
       this.#busy = true;
       let failed = false;
       for (const edge of wanted) {
+        const waitFor = this.#waitFor.get(edge);
+        this.#waitFor.delete(edge);
         this.report.running(edge, true);
         try {
-          await this.follower.pullAndProcess(edge.upstreamName, { pipelineId: edge.pipelineId, signal: this.#stopping.signal });
+          await this.follower.pullAndProcess(edge.upstreamName, { pipelineId: edge.pipelineId, signal: this.#stopping.signal, waitFor });
           this.report.running(edge, false);
         } catch (error) {
           failed = true;
@@ -168,7 +173,7 @@ export class MultiThreadedRunner extends Runner {
   }
 
   protected prompted(prompt: Prompt): void {
-    for (const edge of prompt.edges) this.#workers.get(edge.follower)?.prompt(edge, prompt.count);
+    for (const edge of prompt.edges) this.#workers.get(edge.follower)?.prompt(edge, prompt.count, prompt.lastNotificationId);
   }
 
   protected nudge(): void {

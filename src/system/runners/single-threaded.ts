@@ -1,16 +1,12 @@
 import { retryTransient } from '../transient';
-import { Edge, Prompt, Runner, sleep } from './runner';
-import { RunnerError } from '../errors';
-
-/** How long a prompt waits for its leader's write to become visible to readers (PostgreSQL). */
-const VISIBILITY_TIMEOUT_MS = 30_000;
+import { Edge, Prompt, Runner } from './runner';
 
 /** One leader's recording to follow, in the queue. */
 interface Queued {
   readonly leaderName: string;
   readonly pipelineId: number;
   readonly edges: readonly Edge[];
-  /** The newest notification the leader recorded, which followers must be able to see. */
+  /** The newest notification the leader recorded, which followers must see (their store waits for it). */
   readonly lastNotificationId?: number;
 }
 
@@ -74,42 +70,15 @@ export class SingleThreadedRunner extends Runner {
   private async drain(): Promise<void> {
     for (let queued = this.#queue.shift(); queued !== undefined; queued = this.#queue.shift()) {
       if (queued.edges.length === 0) continue;
-      try {
-        if (queued.lastNotificationId !== undefined && !this.application(queued.leaderName, queued.pipelineId).recorder.visibleOnWrite) {
-          await retryTransient(() => this.waitUntilVisible(queued));
-        }
-      } catch (error) {
-        this.recordError(error);
-        continue;
-      }
       for (const { follower, upstreamName, pipelineId } of queued.edges) {
         this.processRunning(follower, pipelineId, true);
         try {
-          await retryTransient(() => follower.pullAndProcess(upstreamName, { pipelineId }));
+          await retryTransient(() => follower.pullAndProcess(upstreamName, { pipelineId, waitFor: queued.lastNotificationId }));
           this.processRunning(follower, pipelineId, false);
         } catch (error) {
           this.processFailed(follower, pipelineId, error, false);
         }
       }
-    }
-  }
-
-  /**
-   * On PostgreSQL a committed write can stay invisible to readers for a moment, while an older
-   * transaction of anyone's is still running; a follower pulling then would miss it for now.
-   */
-  private async waitUntilVisible(queued: Queued): Promise<void> {
-    const leader = this.application(queued.leaderName, queued.pipelineId);
-    const deadline = Date.now() + VISIBILITY_TIMEOUT_MS;
-    for (let wait = 1; ; wait = Math.min(wait * 2, 50)) {
-      const [first] = await leader.recorder.selectNotifications(queued.lastNotificationId!, 1, { pipelineId: queued.pipelineId });
-      if (first !== undefined && first.id === queued.lastNotificationId) return;
-      if (Date.now() > deadline) {
-        throw new RunnerError(
-          `notification ${queued.lastNotificationId} of ${queued.leaderName} did not become visible within ${VISIBILITY_TIMEOUT_MS} ms`,
-        );
-      }
-      await sleep(wait);
     }
   }
 }
