@@ -1,7 +1,6 @@
-import { Aggregate, AggregateClass, AggregateEvent, Snapshot } from '../domain';
+import { Aggregate, AggregateClass, AggregateEvent, ConfigurationError, Snapshot } from '../domain';
 import {
   ApplicationRecorder,
-  ConfigurationError,
   InfrastructureFactory,
   InsertEventsOptions,
   JSONTranscoder,

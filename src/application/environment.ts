@@ -1,4 +1,4 @@
-import { ConfigurationError } from '../persistence';
+import { ConfigurationError } from '../domain';
 
 export type EnvType = Readonly<Record<string, string | undefined>>;
 

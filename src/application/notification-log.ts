@@ -1,4 +1,5 @@
-import { DataError, type ApplicationRecorder, type Notification, type SelectNotificationsOptions } from '../persistence';
+import { DataError } from '../domain';
+import type { ApplicationRecorder, Notification, SelectNotificationsOptions } from '../persistence';
 
 /** A part of a notification log, addressed as "first,last" (notification ids). */
 export interface Section {

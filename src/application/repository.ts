@@ -1,6 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { Aggregate, AggregateEvent, cloneAggregate, EventSourcingError, Snapshot } from '../domain';
-import { DataError } from '../persistence';
+import { Aggregate, AggregateEvent, cloneAggregate, DataError, EventSourcingError, Snapshot } from '../domain';
 import type { AggregateCache } from './aggregate-cache';
 import { AggregateNotFound, StaleAggregateError } from './errors';
 import type { EventStore } from './event-store';

@@ -11,6 +11,16 @@ export class EventSourcingError extends Error {
   }
 }
 
+/** A call or a stored record is malformed: wrong arguments, bad names, undecodable data (any layer). */
+export class DataError extends EventSourcingError {
+  override name = 'DataError';
+}
+
+/** Wrong configuration: a setting, an option or a name that cannot work (names what is at fault; any layer). */
+export class ConfigurationError extends EventSourcingError {
+  override name = 'ConfigurationError';
+}
+
 /** Raised for a topic that is not registered, or for two classes claiming one topic. */
 export class TopicError extends EventSourcingError {
   override name = 'TopicError';

@@ -1,6 +1,9 @@
 import { EventSourcingError } from '../domain/errors';
 import type { StoredEvent, Tracking } from './records';
 
+// Malformed input and bad configuration are every layer's errors; the persistence layer raises them too.
+export { ConfigurationError, DataError } from '../domain/errors';
+
 /** Base class of the errors of the persistence layer (recorders, mapper, transcoder). */
 export class PersistenceError extends EventSourcingError {
   override name = 'PersistenceError';
@@ -24,16 +27,6 @@ export class TrackingConflictError extends IntegrityError {
 /** The database could not be reached, or went away during an operation. */
 export class OperationalError extends PersistenceError {
   override name = 'OperationalError';
-}
-
-/** A call or a stored record is malformed: wrong arguments, bad names, undecodable data. */
-export class DataError extends PersistenceError {
-  override name = 'DataError';
-}
-
-/** Wrong configuration of a persistence module (names the setting at fault). */
-export class ConfigurationError extends PersistenceError {
-  override name = 'ConfigurationError';
 }
 
 /** The error for a tracking record whose processing started from a position no longer recorded. */

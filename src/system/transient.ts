@@ -1,6 +1,6 @@
 import { OperationalError } from '../persistence';
 import { PolicyError } from './errors';
-import { sleep } from './runners/runner';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /**
  * Whether a failure is the database's (unreachable, a connection cut), not the data's or the code's,

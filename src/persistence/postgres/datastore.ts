@@ -194,7 +194,3 @@ const ARRAY_TYPES: CustomTypesConfig = {
 
 /** The listener of connection errors that the pool or the statement in flight already handles. */
 function ignore(): void {}
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}

@@ -1,3 +1,4 @@
+import { EventSourcingError } from '../../domain/errors';
 import { ConfigurationError, DataError, OperationalError, PersistenceError, RecordConflictError, versionConflict } from '../errors';
 
 /** The fields node-postgres puts on errors (from the server's ErrorResponse, or Node's socket errors). */
@@ -67,7 +68,7 @@ export interface ErrorContext {
  * Errors that already are PersistenceErrors pass through.
  */
 export function toPersistenceError(error: unknown, context: ErrorContext): PersistenceError {
-  if (error instanceof PersistenceError) return error;
+  if (error instanceof EventSourcingError) return error;
   const fields = fieldsOf(error);
   const reason = fields.message ?? String(error);
   const cause = { cause: error };

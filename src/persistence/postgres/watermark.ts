@@ -1,4 +1,4 @@
-import { sleep } from './datastore';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /**
  * The horizon of the notification log in 'watermark' ordering: `pg_snapshot_xmin` of the statement's

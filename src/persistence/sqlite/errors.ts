@@ -1,4 +1,5 @@
-import { DataError, IntegrityError, OperationalError, PersistenceError } from '../errors';
+import { EventSourcingError } from '../../domain/errors';
+import { DataError, IntegrityError, OperationalError } from '../errors';
 
 /** The parts of better-sqlite3's SqliteError we rely on (`code` is SQLite's extended result code name). */
 interface SqliteErrorLike {
@@ -44,7 +45,7 @@ const NO_DIRECTORY = 'Cannot open database because the directory does not exist'
  * pass through unchanged; errors that are not SQLite's are returned as they are.
  */
 export function mapSqliteError(error: unknown, context: SqliteErrorContext): unknown {
-  if (error instanceof PersistenceError) return error;
+  if (error instanceof EventSourcingError) return error;
   const where = `SQLite database '${context.file}'`;
   if (hasMessage(error, CLOSED)) {
     return new OperationalError(`${where} is closed (${context.action})`, { cause: error });

@@ -1,6 +1,7 @@
 import { Application } from '../../application';
 import type { DomainEvent } from '../../domain';
-import { ApplicationRecorder, DataError, InfrastructureFactory, Mapper, Notification, ProcessRecorder } from '../../persistence';
+import { DataError } from '../../domain';
+import type { ApplicationRecorder, InfrastructureFactory, Mapper, Notification, ProcessRecorder } from '../../persistence';
 import { SkipError } from '../errors';
 import { ProcessEvent } from '../process-event';
 import { SkippedNotification } from '../skipped-notification';

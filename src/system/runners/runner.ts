@@ -1,3 +1,4 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import { applicationNameOf, type Application, type EnvType, type Recording } from '../../application';
 import { RunnerError } from '../errors';
 import type { Follower } from '../follower';
@@ -29,7 +30,6 @@ export interface Prompt {
   readonly lastNotificationId: number;
 }
 
-export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** What a runner that schedules processing itself knows of one process (a follower in one pipeline). */
 class ProcessRecord implements ProcessActivity {
@@ -216,7 +216,7 @@ export abstract class Runner {
 
   /** How waitUntilIdle waits before it looks again (the stepping runners step or wait for a tick). */
   protected pause(ms: number, _deadline: number): Promise<void> {
-    return sleep(ms);
+    return delay(ms).then(() => undefined);
   }
 
   // What the scheduling reports of its processes.
