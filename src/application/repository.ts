@@ -4,6 +4,9 @@ import type { AggregateCache } from './aggregate-cache';
 import { AggregateNotFound, StaleAggregateError } from './errors';
 import type { EventStore } from './event-store';
 
+/** A fast-forward read slower than this is worth a unit of work to skip (see fastForwardIsCostly). */
+const COSTLY_FAST_FORWARD_MS = 0.05;
+
 export interface GetOptions {
   /** The aggregate as it was at this version. */
   version?: number;
@@ -32,6 +35,11 @@ export class Repository {
   readonly #unit = new AsyncLocalStorage<UnitOfWork>();
   /** Units of work running (see withUnitOfWork). */
   #runningUnits = 0;
+  /** How long the latest fast-forward reads took (milliseconds): their least is what one costs. */
+  readonly #fastForwardMs = new Float64Array(16);
+  #fastForwards = 0;
+  /** fastForwardIsCostly, as of the reads so far (undefined: to be worked out again). */
+  #costly: boolean | undefined = false;
 
   /**
    * `fastForward` (default true) reads the events recorded since a cached version on every get.
@@ -73,11 +81,33 @@ export class Repository {
         after = snapshot.originatorVersion;
       }
     }
+    const fastForwarding = aggregate !== undefined;
+    const started = fastForwarding ? performance.now() : 0;
     const events = await this.events.get<AggregateEvent<A>>(aggregateId, { gt: after, lte: version });
+    if (fastForwarding) {
+      this.#fastForwardMs[this.#fastForwards++ % this.#fastForwardMs.length] = performance.now() - started;
+      this.#costly = undefined;
+    }
     for (const event of events) aggregate = event.mutate(aggregate);
     if (aggregate === undefined) throw new AggregateNotFound(aggregateId, version);
     if (version === undefined && events.length > 0) this.cache?.advance(aggregate, events);
     return aggregate;
+  }
+
+  /**
+   * Whether a fast-forward read costs more than a unit of work does to skip it: a round trip to a
+   * database server does (about 0.2 ms here), a read of memory or of a local SQLite file does not
+   * (a few microseconds, against the AsyncLocalStorage a unit needs: about 10 µs of a process's
+   * promise hooks). A process application's batch of one notification trusts the cache only then.
+   */
+  get fastForwardIsCostly(): boolean {
+    if (this.#costly === undefined) {
+      // The least of the latest reads: a pause for garbage collection in one of them says nothing.
+      let least = Infinity;
+      for (const ms of this.#fastForwardMs) least = Math.min(least, ms);
+      this.#costly = this.#fastForwards >= this.#fastForwardMs.length && least > COSTLY_FAST_FORWARD_MS;
+    }
+    return this.#costly;
   }
 
   /** The aggregate a snapshot describes; a snapshot whose state cannot make one is a DataError naming it. */
@@ -136,9 +166,14 @@ export class Repository {
    * forgets them) when another writer recorded newer events of one, so the unit is done again with
    * fresh copies. The aggregates it saved need no check: their write is refused if stale.
    */
-  async verifyCachedReads(unit: UnitOfWork): Promise<void> {
+  verifyCachedReads(unit: UnitOfWork): Promise<void> | undefined {
+    if (unit.cachedReads.size === 0) return undefined;
     const unsaved = [...unit.cachedReads].filter(([id]) => !unit.pending.has(id));
-    if (unsaved.length === 0) return;
+    if (unsaved.length === 0) return undefined;
+    return this.verify(unsaved);
+  }
+
+  private async verify(unsaved: ReadonlyArray<[string, number]>): Promise<void> {
     const newer = await Promise.all(
       unsaved.map(async ([id, version]) => (await this.events.recorder.selectEvents(id, { gt: version, limit: 1 })).length > 0),
     );

@@ -10,8 +10,9 @@ const FORBIDDEN = new Set(['__proto__', 'constructor', 'prototype']);
  * would run or which the field would hide). Undefined when every key is a plain field.
  */
 export function unsafeFieldOf(state: object, prototype: object): string | undefined {
-  for (const key of Object.keys(state)) {
-    if (FORBIDDEN.has(key) || key in prototype) return key;
+  // for...in (no array made), which also sees inherited enumerable keys: stricter, never looser.
+  for (const key in state) {
+    if (key in prototype || FORBIDDEN.has(key)) return key;
   }
   return undefined;
 }

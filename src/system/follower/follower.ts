@@ -5,7 +5,7 @@ import type { ApplicationRecorder, InfrastructureFactory, Mapper, Notification, 
 import { SkipError } from '../errors';
 import { ProcessEvent } from '../process-event';
 import { SkippedNotification } from '../skipped-notification';
-import { BatchContext, processBatch } from './batch';
+import { BatchContext, BatchOutcome, processBatch } from './batch';
 import { retryingConflicts } from './conflicts';
 import { Upstream, UpstreamReader } from './upstream-reader';
 
@@ -113,11 +113,7 @@ export class Follower extends Application {
       let processed = 0;
       for (;;) {
         if (options.signal?.aborted) return processed;
-        const outcome = await retryingConflicts(reader, async () => {
-          const position = await reader.position();
-          const notifications = await reader.read(position, batchSize, options.waitFor);
-          return { read: notifications.length, ...(await this.processRead(reader, position, notifications)) };
-        });
+        const outcome = await retryingConflicts(reader, () => this.pullBatch(reader, batchSize, options.waitFor));
         processed += outcome.processed;
         if (outcome.failure !== undefined) throw outcome.failure;
         if (outcome.read < batchSize) return processed;
@@ -196,9 +192,18 @@ export class Follower extends Application {
     });
   }
 
+  /** Reads the next batch from the reader's position and processes it; says how many it read. */
+  private async pullBatch(reader: UpstreamReader, batchSize: number, waitFor: number | undefined): Promise<BatchOutcome & { read: number }> {
+    const position = await reader.position();
+    const notifications = await reader.read(position, batchSize, waitFor);
+    if (notifications.length === 0) return { read: 0, processed: 0, recordings: [] };
+    const outcome = await processBatch(this.#batch, reader, position, notifications);
+    return { read: notifications.length, processed: outcome.processed, recordings: outcome.recordings, failure: outcome.failure };
+  }
+
   /** Processes notifications read from `position` as one batch (none: nothing to do). */
-  private async processRead(reader: UpstreamReader, position: number, notifications: readonly Notification[]) {
-    if (notifications.length === 0) return { processed: 0, recordings: [], failure: undefined };
+  private processRead(reader: UpstreamReader, position: number, notifications: readonly Notification[]): Promise<BatchOutcome> | BatchOutcome {
+    if (notifications.length === 0) return { processed: 0, recordings: [] };
     return processBatch(this.#batch, reader, position, notifications);
   }
 

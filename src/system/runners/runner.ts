@@ -55,8 +55,6 @@ class ProcessRecord implements ProcessActivity {
   }
 }
 
-const key = (pipelineId: number, name: string) => `${pipelineId}:${name}`;
-
 /**
  * The engine every runner stands on. It makes the system's applications, one instance per pipeline
  * the runner runs, each recording in its pipeline; wires each follower to the logs it follows in its
@@ -77,7 +75,8 @@ export abstract class Runner {
   /** Each pipeline's applications, by pipeline id, then by name. */
   readonly #pipelines = new Map<number, Map<string, Application>>();
   #edges: readonly Edge[] = [];
-  readonly #processes = new Map<string, ProcessRecord>();
+  /** By follower instance: each is of one pipeline. */
+  readonly #processes = new Map<Follower, ProcessRecord>();
   readonly #unsubscribes: Array<() => void> = [];
 
   constructor(
@@ -359,10 +358,10 @@ export abstract class Runner {
   }
 
   private processRecord(follower: Follower, pipelineId: number): ProcessRecord {
-    let record = this.#processes.get(key(pipelineId, follower.name));
+    let record = this.#processes.get(follower);
     if (record === undefined) {
       record = new ProcessRecord(follower, pipelineId);
-      this.#processes.set(key(pipelineId, follower.name), record);
+      this.#processes.set(follower, record);
     }
     return record;
   }
