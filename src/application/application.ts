@@ -150,6 +150,10 @@ export class Application {
       if (error instanceof DownstreamProcessingError) throw error;
       throw new DownstreamProcessingError(this.name, recordings.map((recording) => recording.notificationId), error);
     }
+    // A caller that awaits commands in a loop must not starve the event loop (see turnIfDue). Only
+    // commands give the turn: a follower that did would wait for the caller's next one.
+    const turn = turnIfDue();
+    if (turn !== undefined) await turn;
     return recordings;
   }
 
@@ -173,8 +177,6 @@ export class Application {
     const own = eventsByOriginator(events);
     for (const aggregate of aggregates) this.repository.cache?.advance(aggregate, own.get(aggregate.id) ?? []);
     await this.snapshotWhereDue(aggregates, own);
-    const turn = turnIfDue();
-    if (turn !== undefined) await turn;
     return events.map((domainEvent, index) => ({ domainEvent, notificationId: ids[index] }));
   }
 

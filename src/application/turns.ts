@@ -1,7 +1,7 @@
 /**
  * Work that resolves without a macrotask (in-memory or SQLite writes: better-sqlite3 is
  * synchronous) never lets the event loop turn, so a caller that awaits such commands in a loop
- * would starve timers, I/O and every other task of the process until the loop ends. Writes call
+ * would starve timers, I/O and every other task of the process until the loop ends. Commands call
  * turnIfDue: when the event loop has not turned for TURN_INTERVAL_MS, it resolves after a turn.
  * Whether it turned is watched with one setImmediate at a time, so a process whose work waits for
  * real I/O (and so turns anyway) is never made to wait.
