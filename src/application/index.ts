@@ -6,3 +6,4 @@ export * from './aggregate-cache';
 export * from './repository';
 export * from './notification-log';
 export * from './application';
+export * from './group-commit';

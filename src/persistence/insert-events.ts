@@ -1,5 +1,7 @@
+import { DataError } from '../domain/errors';
+import { RecordConflictError } from './errors';
 import type { StoredEvent, Tracking } from './records';
-import type { InsertEventsOptions } from './recorders';
+import type { GroupedWrite, InsertEventsOptions } from './recorders';
 import { checkDistinctVersions, checkPipelineId, checkStoredEvents, checkTracking } from './validation';
 
 /** A rung of the recorder ladder: what its insertEvents writes besides the events. */
@@ -57,8 +59,51 @@ export abstract class InsertEventsTemplate<T> {
     return this.notificationIds(committed instanceof Promise ? await committed : committed, write);
   }
 
+  /**
+   * Records several independent writes (of no tracking record) at once: in one transaction where
+   * the store can, each accepted or refused on its own. Resolves with, for each write, its
+   * notification ids, or the error that refused it alone (RecordConflictError, DataError); an error
+   * that is no write's (the database went away) rejects the whole group.
+   */
+  async insertGroup(writes: readonly GroupedWrite[]): Promise<Array<number[] | Error>> {
+    const results = new Array<number[] | Error>(writes.length);
+    const checked: Array<{ readonly index: number; readonly write: EventsWrite }> = [];
+    writes.forEach(({ events, options }, index) => {
+      try {
+        if (options?.tracking !== undefined) throw new DataError('a write of a group takes no tracking record');
+        checked.push({ index, write: checkWrite(this.rung, events, options, this.insertOperation) });
+      } catch (error) {
+        results[index] = error instanceof Error ? error : new Error(String(error));
+      }
+    });
+    if (checked.length > 0) {
+      const outcomes = await this.inGroup(checked.map((entry) => entry.write), this.writeSteps);
+      outcomes.forEach((outcome, index) => (results[checked[index].index] = outcome));
+    }
+    return results;
+  }
+
+  /**
+   * Runs the steps of each write, each accepted (its notification ids) or refused by a conflict of
+   * its own (the RecordConflictError). By default one write after another, each in a transaction
+   * of its own; a store overrides it to write the group in one transaction.
+   */
+  protected async inGroup(writes: readonly EventsWrite[], steps: WriteSteps<T>): Promise<Array<number[] | Error>> {
+    const outcomes: Array<number[] | Error> = [];
+    for (const write of writes) {
+      try {
+        const committed = this.inTransaction(write, steps);
+        outcomes.push(this.notificationIds(committed instanceof Promise ? await committed : committed, write));
+      } catch (error) {
+        if (!(error instanceof RecordConflictError)) throw error;
+        outcomes.push(error);
+      }
+    }
+    return outcomes;
+  }
+
   /** The steps of one write, in the transaction. */
-  private readonly writeSteps = (transaction: T, write: EventsWrite): void => {
+  protected readonly writeSteps = (transaction: T, write: EventsWrite): void => {
     // Tracking first: a write that conflicts on both raises TrackingConflictError (another run
     // processed these notifications), and the events are not even tried.
     if (write.tracking !== undefined) this.writeTracking(transaction, write.tracking);

@@ -48,8 +48,23 @@ export interface SelectNotificationsOptions {
   waitFor?: number;
 }
 
+/** One write of a group (see ApplicationRecorder.insertGroup). */
+export interface GroupedWrite {
+  readonly events: readonly StoredEvent[];
+  /** The pipeline id; a grouped write takes no tracking record. */
+  readonly options?: InsertEventsOptions;
+}
+
 /** Adds the notification log: every recorded event in the order it was committed. */
 export interface ApplicationRecorder extends AggregateRecorder {
+  /**
+   * Records several independent writes at once (group commit): in one database transaction where
+   * the store can (PostgreSQL: one statement; SQLite: one transaction), each still atomic on its own
+   * and accepted or refused on its own. Resolves with, for each write, its notification ids
+   * (contiguous within the write), or the error that refused it alone (RecordConflictError,
+   * DataError); an error that is no write's own (the database went away) rejects the whole group.
+   */
+  insertGroup(writes: readonly GroupedWrite[]): Promise<Array<number[] | Error>>;
   /**
    * Up to `limit` notifications in log order from position `start` (a notification id; 0 or 1 is
    * the beginning). On logs ordered by id, `start` is simply the first id considered.

@@ -267,6 +267,36 @@ export function recorderContract(moduleName: string, makeHarness: () => Recorder
         expect((await recorder.selectNotifications(0, 100)).length).toBe(12);
       });
 
+      it('records a group of writes at once, each accepted or refused on its own (group commit)', async () => {
+        const recorder = await harness.applicationRecorder('grouped');
+        const [taken, free, twice, pair] = [uniqueId(), uniqueId(), uniqueId(), uniqueId()];
+        const [before] = await recorder.insertEvents([stored(taken, 1)]);
+        const outcomes = await recorder.insertGroup([
+          { events: [stored(free, 1), stored(free, 2)] },
+          { events: [stored(pair, 1), stored(taken, 1)] }, // its second event's version is taken: none of it is kept
+          { events: [stored(twice, 1)], options: { pipelineId: 3 } },
+          { events: [stored(twice, 1)] }, // an earlier write of the group takes this version
+          { events: [stored(free, 3)], options: { tracking: { applicationName: 'x', notificationId: 1, previousNotificationId: 0 } } },
+          { events: [stored(free, 4)] },
+        ]);
+        expect(outcomes[1]).toBeInstanceOf(RecordConflictError);
+        expect((outcomes[1] as Error).message).toMatch(new RegExp(`version 1 of aggregate ${taken} is already recorded`));
+        expect(outcomes[3]).toBeInstanceOf(RecordConflictError);
+        expect((outcomes[3] as Error).message).toMatch(new RegExp(`version 1 of aggregate ${twice} is already recorded`));
+        expect(outcomes[4]).toBeInstanceOf(DataError); // a grouped write takes no tracking record
+        const [first, third, last] = [outcomes[0], outcomes[2], outcomes[5]] as number[][];
+        expect(first).toHaveLength(2);
+        expect(first[1]).toBe(first[0] + 1); // a write's ids are contiguous
+        for (const ids of [first, third, last]) for (const id of ids) expect(id).toBeGreaterThan(before);
+        expect(await recorder.selectEvents(pair)).toEqual([]);
+        expect((await recorder.selectEvents(free)).map((e) => e.originatorVersion)).toEqual([1, 2, 4]);
+        expect((await recorder.selectEvents(twice)).length).toBe(1);
+        const log = await recorder.selectNotifications(before, 100, { inclusiveOfStart: false });
+        expect(log.map((n) => n.id).sort((a, b) => a - b)).toEqual([...first, ...third, ...last].sort((a, b) => a - b));
+        expect(log.find((n) => n.originatorId === twice)?.pipelineId).toBe(3);
+        expect(await recorder.insertGroup([])).toEqual([]);
+      });
+
       it('keeps the logs of two applications in one store apart', async () => {
         const worlds = await harness.applicationRecorder('worlds');
         const others = await harness.applicationRecorder('others');

@@ -12,8 +12,11 @@ import type { WriteStatement } from './write-statement';
  * so that its notifications take their place in the log, and how the log is read. Every writer and
  * reader of one table must use the same ordering.
  */
+/** A statement that writes to the log: one write's, or a group's. */
+export type LogWrite = Pick<WriteStatement, 'writesEvents' | 'run'>;
+
 export interface LogOrdering {
-  write(datastore: PostgresDatastore, operation: string, table: Relation, statement: WriteStatement): Promise<void>;
+  write(datastore: PostgresDatastore, operation: string, table: Relation, statement: LogWrite): Promise<void>;
   selectNotifications(
     datastore: PostgresDatastore,
     table: Relation,

@@ -1,4 +1,4 @@
-import { OperationalError } from '../errors';
+import { OperationalError, RecordConflictError } from '../errors';
 import { AGGREGATE_RUNG, APPLICATION_RUNG, InsertEventsTemplate, PROCESS_RUNG, type EventsWrite, type Rung, type WriteSteps } from '../insert-events';
 import type { Notification, StoredEvent, Tracking } from '../records';
 import type { AggregateRecorder, ApplicationRecorder, ProcessRecorder, SelectEventsOptions, SelectNotificationsOptions } from '../recorders';
@@ -9,6 +9,7 @@ import { logOrdering, type LogOrdering } from './ordering';
 import { selectEvents } from './select-events';
 import type { ApplicationTables, Relation } from './tables';
 import { selectTrackingPosition } from './tracking-position';
+import { GroupWriteStatement } from './insert-group';
 import { WriteStatement } from './write-statement';
 
 /**
@@ -125,6 +126,25 @@ export class PostgresApplicationRecorder extends PostgresAggregateRecorder imple
 
   protected override send(statement: WriteStatement): Promise<void> {
     return this.ordering.write(this.datastore, this.insertOperation, this.table, statement);
+  }
+
+  /**
+   * A group of writes as one statement (see GroupWriteStatement), sent in the log's ordering; when
+   * another writer's row makes it fail as a whole, the writes go one at a time, each refused or
+   * accepted on its own.
+   */
+  protected override async inGroup(writes: readonly EventsWrite[], steps: WriteSteps<WriteStatement>): Promise<Array<number[] | Error>> {
+    if (writes.length < 2) return super.inGroup(writes, steps);
+    this.checkUsable('insertEvents');
+    await this.createTables();
+    const group = new GroupWriteStatement(this.table, writes);
+    try {
+      await this.ordering.write(this.datastore, this.insertOperation, this.table, group);
+    } catch (error) {
+      if (!(error instanceof RecordConflictError)) throw error;
+      return super.inGroup(writes, steps);
+    }
+    return group.outcomes(this.insertOperation);
   }
 
   protected override writeEvents(statement: WriteStatement, write: EventsWrite): void {

@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { OperationalError, versionConflict } from '../errors';
+import { OperationalError, RecordConflictError, versionConflict } from '../errors';
 import { AGGREGATE_RUNG, InsertEventsTemplate, type EventsWrite, type Rung, type WriteSteps } from '../insert-events';
 import { quoteIdentifier } from '../names';
 import type { StoredEvent } from '../records';
@@ -26,6 +26,8 @@ export class SqliteAggregateRecorder extends InsertEventsTemplate<number[]> impl
   private readonly actions = new Map<string, string>();
   /** The immediate transaction of a write; its steps push the notification ids they give. */
   private writer?: Database.Transaction<(write: EventsWrite, steps: WriteSteps<number[]>) => number[]>;
+  /** The immediate transaction of a group: each write in a savepoint of its own (a nested writer). */
+  private groupWriter?: Database.Transaction<(writes: readonly EventsWrite[], steps: WriteSteps<number[]>) => Array<number[] | Error>>;
   private closed = false;
   private readonly insertSql: string;
   private readonly selectEventsSql: { readonly asc: string; readonly desc: string };
@@ -73,6 +75,34 @@ export class SqliteAggregateRecorder extends InsertEventsTemplate<number[]> impl
       });
       return this.writer.immediate(write, steps);
     });
+  }
+
+  /**
+   * One immediate transaction for the whole group (one commit), each write in a savepoint of its
+   * own: a write that conflicts is rolled back to its savepoint alone, and the others commit.
+   */
+  protected override inGroup(writes: readonly EventsWrite[], steps: WriteSteps<number[]>): Promise<Array<number[] | Error>> {
+    return Promise.resolve(
+      this.run('insertEvents', (db) => {
+        this.writer ??= db.transaction((of: EventsWrite, run: WriteSteps<number[]>) => {
+          const ids: number[] = [];
+          run(ids, of);
+          return ids;
+        });
+        const writer = this.writer;
+        this.groupWriter ??= db.transaction((group: readonly EventsWrite[], run: WriteSteps<number[]>) =>
+          group.map((write) => {
+            try {
+              return this.notificationIds(writer(write, run), write); // nested: a savepoint
+            } catch (error) {
+              if (error instanceof RecordConflictError) return error;
+              throw error;
+            }
+          }),
+        );
+        return this.groupWriter.immediate(writes, steps);
+      }),
+    );
   }
 
   protected writeEvents(_ids: number[], write: EventsWrite): void {
