@@ -37,6 +37,7 @@ export function createInfrastructure(env: Environment): InfrastructureFactory {
         connectionString: env.get('POSTGRES_URL'),
         schema: env.get('POSTGRES_SCHEMA'),
         poolSize: env.integer('POSTGRES_POOL_SIZE', 1),
+        logPoolSize: env.integer('POSTGRES_LOG_POOL_SIZE', 1),
         ordering: env.choice('POSTGRES_ORDERING', ['watermark', 'lock'] as const, 'watermark'),
         connectTimeoutMs: env.integer('POSTGRES_CONNECT_TIMEOUT_MS', 1),
       });

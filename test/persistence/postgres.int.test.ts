@@ -248,6 +248,29 @@ describe('postgres (watermark): a reader told of a write', () => {
   });
 });
 
+describe('postgres: reads of the notification log', () => {
+  const harness = new PostgresHarness('watermark');
+  beforeEach(() => harness.setUp());
+  afterEach(() => harness.tearDown());
+
+  it('have connections of their own: a follower reads while commands hold every connection of the pool', async () => {
+    const recorder = harness.factory('busy', { poolSize: 1 }).applicationRecorder();
+    const [id] = await recorder.insertEvents([stored(uniqueId(), 1)]);
+    const locker = await adminClient();
+    try {
+      await locker.query('BEGIN');
+      await locker.query(`LOCK TABLE "${harness.schema}".busy_events IN SHARE MODE`); // blocks writes, not reads
+      const write = recorder.insertEvents([stored(uniqueId(), 1)]); // holds the pool's one connection, waiting
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect((await recorder.selectNotifications(0, 10)).map((notification) => notification.id)).toEqual([id]);
+      await locker.query('COMMIT');
+      expect(await write).toHaveLength(1);
+    } finally {
+      await locker.end();
+    }
+  });
+});
+
 describe('postgres: names and options cannot carry SQL', () => {
   const before = async (): Promise<string[]> =>
     (await admin<{ nspname: string }>('SELECT nspname FROM pg_namespace ORDER BY nspname')).map((r) => r.nspname);

@@ -23,32 +23,25 @@ export interface Session {
 }
 
 /**
- * One pg.Pool and what the recorders of one factory share: the options, the memo of created
- * tables, and helpers that run statements and transactions with errors mapped to the library's.
+ * The pools and what the recorders of one factory share: the options, the memo of created tables,
+ * and helpers that run statements and transactions with errors mapped to the library's. Reads of
+ * the notification log (what followers do) have a small pool of their own, opened at the first
+ * such read, so that followers never wait for connections behind a crowd of commands.
  */
 export class PostgresDatastore {
   readonly pool: Pool;
+  #logPool: Pool | undefined;
   private readonly created = new Map<string, Promise<void>>();
   private closing: Promise<void> | undefined;
 
   constructor(readonly options: ResolvedPostgresOptions) {
-    const config: PoolConfig = {
-      max: options.poolSize,
-      connectionTimeoutMillis: options.connectTimeoutMs,
-      idleTimeoutMillis: 30_000,
-      allowExitOnIdle: true,
-      keepAlive: true,
-    };
-    if (options.connectionString !== undefined) config.connectionString = options.connectionString;
-    // Names the connections in pg_stat_activity, unless PGAPPNAME or the URL says otherwise.
-    if (process.env.PGAPPNAME === undefined) config.application_name = `es:${options.applicationName}`.slice(0, 63);
-    this.pool = new Pool(config);
-    // An idle connection that dies (server restart, pg_terminate_backend) makes the pool emit
-    // 'error': without a listener that would crash the process. The pool removes the client.
-    this.pool.on('error', ignore);
-    // A checked-out client that loses its connection between statements emits 'error' too; the
-    // statement in flight (or the next) fails with it and the client is discarded on release.
-    this.pool.on('connect', (client) => client.on('error', ignore));
+    this.pool = openPool(options, options.poolSize);
+  }
+
+  /** The pool of notification-log reads (see the class). */
+  private get logPool(): Pool {
+    this.#logPool ??= openPool(this.options, this.options.logPoolSize);
+    return this.#logPool;
   }
 
   get closed(): boolean {
@@ -87,6 +80,11 @@ export class PostgresDatastore {
     return { queryArrays: (sql, values) => this.queryArrays(operation, sql, values as unknown[]) };
   }
 
+  /** queryArrays, for a read of the notification log: on the pool of such reads. */
+  async queryLogArrays(operation: string, sql: string, values?: unknown[]): Promise<unknown[][]> {
+    return (await this.statement<unknown[]>(operation, { text: sql, values, rowMode: 'array', types: ARRAY_TYPES }, this.logPool)).rows;
+  }
+
   /**
    * Runs `work` in one transaction on one pooled client: `begin` (default BEGIN), the work, COMMIT.
    * On any error the transaction is rolled back (or, if the connection broke, the client is
@@ -120,10 +118,10 @@ export class PostgresDatastore {
   }
 
   /** A pooled client, once the datastore is known to be open; connection errors mapped. */
-  private async connect(operation: string): Promise<PoolClient> {
+  private async connect(operation: string, pool = this.pool): Promise<PoolClient> {
     this.checkOpen(operation);
     try {
-      return await this.pool.connect();
+      return await pool.connect();
     } catch (error) {
       throw toPersistenceError(error, { operation });
     }
@@ -134,8 +132,12 @@ export class PostgresDatastore {
    * error, the client goes back to the pool after an error of the statement (a version conflict, a
    * bad value): only a broken connection is discarded.
    */
-  private async statement<R extends QueryResultRow>(operation: string, config: QueryConfig | QueryArrayConfig): Promise<QueryResult<R>> {
-    const client = await this.connect(operation);
+  private async statement<R extends QueryResultRow>(
+    operation: string,
+    config: QueryConfig | QueryArrayConfig,
+    pool = this.pool,
+  ): Promise<QueryResult<R>> {
+    const client = await this.connect(operation, pool);
     let discard: Error | undefined;
     try {
       return (await client.query({ ...config, name: preparedName(config.text) } as QueryConfig)) as QueryResult<R>;
@@ -147,10 +149,11 @@ export class PostgresDatastore {
     }
   }
 
-  /** Ends the pool (idempotent); waits for checked-out clients to be released. */
+  /** Ends the pools (idempotent); waits for checked-out clients to be released. */
   close(): Promise<void> {
     if (this.closing === undefined) {
-      this.closing = this.pool.end().catch(() => undefined);
+      const pools = [this.pool, ...(this.#logPool === undefined ? [] : [this.#logPool])];
+      this.closing = Promise.all(pools.map((pool) => pool.end().catch(() => undefined))).then(() => undefined);
     }
     return this.closing;
   }
@@ -194,3 +197,24 @@ const ARRAY_TYPES: CustomTypesConfig = {
 
 /** The listener of connection errors that the pool or the statement in flight already handles. */
 function ignore(): void {}
+
+function openPool(options: ResolvedPostgresOptions, max: number): Pool {
+  const config: PoolConfig = {
+    max,
+    connectionTimeoutMillis: options.connectTimeoutMs,
+    idleTimeoutMillis: 30_000,
+    allowExitOnIdle: true,
+    keepAlive: true,
+  };
+  if (options.connectionString !== undefined) config.connectionString = options.connectionString;
+  // Names the connections in pg_stat_activity, unless PGAPPNAME or the URL says otherwise.
+  if (process.env.PGAPPNAME === undefined) config.application_name = `es:${options.applicationName}`.slice(0, 63);
+  const pool = new Pool(config);
+  // An idle connection that dies (server restart, pg_terminate_backend) makes the pool emit
+  // 'error': without a listener that would crash the process. The pool removes the client.
+  pool.on('error', ignore);
+  // A checked-out client that loses its connection between statements emits 'error' too; the
+  // statement in flight (or the next) fails with it and the client is discarded on release.
+  pool.on('connect', (client) => client.on('error', ignore));
+  return pool;
+}

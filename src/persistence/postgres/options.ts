@@ -11,8 +11,13 @@ export interface PostgresInfrastructureOptions {
   connectionString?: string;
   /** Schema of the tables (default `public`); lower-cased, validated, created when missing. */
   schema?: string;
-  /** Connections in the factory's pool, shared by its recorders (default 5). */
+  /** Connections in the factory's pool, shared by its recorders' commands and writes (default 5). */
   poolSize?: number;
+  /**
+   * Connections of the factory's second pool, for reads of its notification log (what followers
+   * do), opened at the first such read (default 2): followers never wait behind commands.
+   */
+  logPoolSize?: number;
   /**
    * `watermark` (default): the log is ordered by `(txid, id)` and readers only see transactions
    * below the oldest running one. `lock`: writers take `LOCK TABLE ... IN EXCLUSIVE MODE`, so ids
@@ -41,6 +46,7 @@ export interface ResolvedPostgresOptions {
   readonly connectionString: string | undefined;
   readonly schema: string;
   readonly poolSize: number;
+  readonly logPoolSize: number;
   readonly ordering: PostgresOrdering;
   readonly connectTimeoutMs: number;
   readonly watermarkWaitMs: number;
@@ -96,6 +102,7 @@ export function resolveOptions(options: PostgresInfrastructureOptions): Resolved
     connectionString: options.connectionString,
     schema: checkSchemaName(options.schema ?? 'public'),
     poolSize: integerOption('poolSize', options.poolSize, 5, 1, 1000),
+    logPoolSize: integerOption('logPoolSize', options.logPoolSize, 2, 1, 1000),
     ordering,
     connectTimeoutMs: integerOption('connectTimeoutMs', options.connectTimeoutMs, 5000, 1, 3_600_000),
     watermarkWaitMs: integerOption('watermarkWaitMs', options.watermarkWaitMs, 250, 0, 3_600_000),

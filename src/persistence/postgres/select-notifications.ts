@@ -29,7 +29,7 @@ export async function selectNotificationsById(
   if (options.pipelineId !== undefined) where.push(`e.pipeline_id = ${p.add(options.pipelineId, 'integer')}`);
   const topics = topicsOf(options);
   if (topics !== undefined) where.push(`e.topic = ANY(${p.add(topics, 'text[]')})`);
-  const rows = await datastore.queryArrays(
+  const rows = await datastore.queryLogArrays(
     `selectNotifications on ${table.schema}.${table.name}`,
     `SELECT ${NOTIFICATION_COLUMNS} FROM ${table.sql} e WHERE ${where.join(' AND ')} ORDER BY e.id LIMIT ${p.add(limit, 'bigint')}`,
     p.values,
@@ -76,10 +76,10 @@ export async function selectNotificationsByWatermark(
   const lean = watermarkStatement(table, start, limit, options, false);
   let general: { sql: string; values: unknown[] } | undefined;
   const reading = await readBelowWatermark(datastore.options, async () => {
-    let rows = await datastore.queryArrays(operation, lean.sql, lean.values);
+    let rows = await datastore.queryLogArrays(operation, lean.sql, lean.values);
     if (metaOf(rows)[9] === false) {
       general ??= watermarkStatement(table, start, limit, options, true);
-      rows = await datastore.queryArrays(operation, general.sql, general.values);
+      rows = await datastore.queryLogArrays(operation, general.sql, general.values);
     }
     const meta = metaOf(rows);
     const page = inLogOrder(toNotifications(rows));
