@@ -1,9 +1,16 @@
-// Prints the benchmark figures. Usage: npm run bench [-- core|system|actors|growth ...]
+// Prints the benchmark figures. Usage: npm run bench [-- core|system|actors|growth|load ...]
 import { coreBenchmark } from './core';
 import { actorsBenchmark } from './actors';
+import { loadBenchmark } from './load';
 import { growthBenchmark, systemBenchmark } from './system';
 
-const suites: Record<string, () => Promise<void>> = { core: coreBenchmark, system: systemBenchmark, actors: actorsBenchmark, growth: growthBenchmark };
+const suites: Record<string, () => Promise<void>> = {
+  core: coreBenchmark,
+  system: systemBenchmark,
+  actors: actorsBenchmark,
+  growth: growthBenchmark,
+  load: loadBenchmark,
+};
 
 async function main(): Promise<void> {
   const names = process.argv.slice(2);
