@@ -7,3 +7,4 @@ export * from './repository';
 export * from './notification-log';
 export * from './application';
 export * from './group-commit';
+export * from './read-group';

@@ -1,4 +1,4 @@
-import type { Notification, StoredEvent, Tracking } from './records';
+import type { EventsRead, Notification, StoredEvent, Tracking } from './records';
 
 export interface SelectEventsOptions {
   /** Only versions greater than this. */
@@ -26,6 +26,12 @@ export interface AggregateRecorder {
   insertEvents(events: readonly StoredEvent[], options?: InsertEventsOptions): Promise<number[]>;
   /** An aggregate's events in version order (or reversed with `desc`). */
   selectEvents(originatorId: string, options?: SelectEventsOptions): Promise<StoredEvent[]>;
+  /**
+   * Several reads at once, each one aggregate's events after a version, in version order. Stores
+   * whose reads are round trips to a server have it (one statement for all); where a store has it,
+   * the reads of concurrent commands go together (see ReadGroup).
+   */
+  selectEventsGroup?(reads: readonly EventsRead[]): Promise<StoredEvent[][]>;
   close(): Promise<void>;
 }
 

@@ -38,3 +38,9 @@ export interface Tracking {
   readonly previousNotificationId: number;
   readonly pipelineId?: number;
 }
+
+/** A read of one aggregate's events after a version (all of them without one), in version order. */
+export interface EventsRead {
+  readonly originatorId: string;
+  readonly gt?: number;
+}

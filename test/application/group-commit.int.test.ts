@@ -72,6 +72,35 @@ describe.each([
   });
 });
 
+describe('grouped reads on PostgreSQL', () => {
+  const store = postgresStore();
+  beforeEach(() => store.setUp());
+  afterEach(() => store.tearDown());
+
+  it('reads the aggregates of concurrent commands together, each as it is', async () => {
+    const worlds = new WorldsApplication({ env: store.env() });
+    const other = new WorldsApplication({ env: store.env() }); // writes behind the first one's cache
+    try {
+      const ids = await Promise.all(Array.from({ length: 16 }, () => worlds.createWorld()));
+      for (const [index, id] of ids.entries()) await other.makeItSo(id, `n${index}`);
+      const groups: number[] = [];
+      const selectEventsGroup = worlds.recorder.selectEventsGroup!.bind(worlds.recorder);
+      worlds.recorder.selectEventsGroup = (reads) => {
+        groups.push(reads.length);
+        return selectEventsGroup(reads);
+      };
+      // Cached by the first application at version 1; fast-forwarded together by newer events.
+      const histories = await Promise.all(ids.map((id) => worlds.getWorldHistory(id)));
+      expect(histories).toEqual(ids.map((_, index) => [`n${index}`]));
+      expect(Math.max(...groups)).toBeGreaterThan(1);
+      const fresh = await Promise.all([...ids, 'no-such-world'].map((id) => worlds.repository.get(id).then(() => 'found', (error: Error) => error.name)));
+      expect(fresh).toEqual([...ids.map(() => 'found'), 'AggregateNotFound']);
+    } finally {
+      await Promise.all([worlds.close(), other.close()]);
+    }
+  });
+});
+
 describe('group commit on PostgreSQL under 8 concurrent connections', () => {
   const store = postgresStore();
   beforeEach(() => store.setUp());

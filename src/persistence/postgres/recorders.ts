@@ -1,12 +1,13 @@
 import { OperationalError, RecordConflictError } from '../errors';
 import { AGGREGATE_RUNG, APPLICATION_RUNG, InsertEventsTemplate, PROCESS_RUNG, type EventsWrite, type Rung, type WriteSteps } from '../insert-events';
-import type { Notification, StoredEvent, Tracking } from '../records';
+import type { EventsRead, Notification, StoredEvent, Tracking } from '../records';
 import type { AggregateRecorder, ApplicationRecorder, ProcessRecorder, SelectEventsOptions, SelectNotificationsOptions } from '../recorders';
 import { checkPipelineId, checkSelectNotifications, checkTrackingPosition } from '../validation';
 import { aggregateEventsTable, createTables, eventsTable, trackingTable, type TableDefinition } from './create-tables';
 import type { PostgresDatastore } from './datastore';
 import { logOrdering, type LogOrdering } from './ordering';
-import { selectEvents } from './select-events';
+import { checkEventsRead, selectEvents } from './select-events';
+import { selectEventsGroup } from './select-events-group';
 import type { ApplicationTables, Relation } from './tables';
 import { selectTrackingPosition } from './tracking-position';
 import { GroupWriteStatement } from './insert-group';
@@ -53,6 +54,13 @@ export class PostgresAggregateRecorder extends InsertEventsTemplate<WriteStateme
     this.checkUsable('selectEvents');
     await this.createTables();
     return selectEvents(this.datastore, this.table, originatorId, options);
+  }
+
+  async selectEventsGroup(reads: readonly EventsRead[]): Promise<StoredEvent[][]> {
+    this.checkUsable('selectEvents');
+    for (const read of reads) checkEventsRead(read);
+    await this.createTables();
+    return selectEventsGroup(this.datastore, this.table, reads);
   }
 
   async close(): Promise<void> {

@@ -15,6 +15,11 @@ function checkSelectEvents(originatorId: string, options: SelectEventsOptions): 
   }
 }
 
+/** Checks one read of a group (see selectEventsGroup). */
+export function checkEventsRead(read: { originatorId: unknown; gt?: unknown }): void {
+  checkSelectEvents(read.originatorId as string, { gt: read.gt as number | undefined });
+}
+
 /** An aggregate's events in version order (or newest first), within a version range, up to a limit. */
 export async function selectEvents(
   datastore: PostgresDatastore,
