@@ -19,6 +19,19 @@ function run(messages: Array<[MasterMessage, number?]>, from: MasterState = init
   return { state, steps, last: steps[steps.length - 1] };
 }
 
+/** A prompt, then a crash at each of `positions` (with `error`, or a policy's), each after the backoff of the one before. */
+const crashesAt = (positions: readonly number[], error?: Error): Array<[MasterMessage, number?]> => [
+  [{ type: 'prompt' }],
+  ...positions.flatMap((position, index): Array<[MasterMessage, number?]> => [
+    ...(index === 0 ? [] : [[{ type: 'backoff-elapsed', runId: index }] as [MasterMessage]]),
+    crash(index + 1, position, error),
+  ]),
+];
+
+/** The backoffs the steps scheduled, in order. */
+const delaysOf = (steps: ReadonlyArray<{ effects: readonly MasterEffect[] }>) =>
+  steps.flatMap((step) => step.effects.flatMap((effect) => (effect.type === 'schedule-backoff' ? [effect.delayMs] : [])));
+
 const policyError = (notificationId: number) => new PolicyError('Counters', 'Worlds', notificationId, 0, new Error('no'));
 const crash = (runId: number, position: number, error: Error = policyError(position + 1)): [MasterMessage, number] => [
   { type: 'slave-crashed', runId, error, positions: { Worlds: position } },
@@ -38,18 +51,8 @@ describe('the ProcessMaster state machine', () => {
   });
 
   it('backs off exponentially while failures make no progress, then stays failed', () => {
-    const { steps, state } = run([
-      [{ type: 'prompt' }],
-      crash(1, 4),
-      [{ type: 'backoff-elapsed', runId: 1 }],
-      crash(2, 4),
-      [{ type: 'backoff-elapsed', runId: 2 }],
-      crash(3, 4),
-      [{ type: 'backoff-elapsed', runId: 3 }],
-      crash(4, 4),
-    ]);
-    const delays = steps.flatMap((step) => step.effects.filter((effect) => effect.type === 'schedule-backoff').map((effect) => (effect as { delayMs: number }).delayMs));
-    expect(delays).toEqual([10, 20, 40]);
+    const { steps, state } = run(crashesAt([4, 4, 4, 4]));
+    expect(delaysOf(steps)).toEqual([10, 20, 40]);
     expect(steps[2].effects).toContainEqual({ type: 'spawn-slave', generation: 2 }); // a crashed slave is replaced
     expect(state).toMatchObject({ phase: 'failed', restarts: 3, lastError: { notificationId: 5, upstreamName: 'Worlds' } });
     expect(steps[7].effects).toEqual([{ type: 'failed', error: expect.any(PolicyError) }]);
@@ -57,18 +60,8 @@ describe('the ProcessMaster state machine', () => {
 
   it('counts a failure after the position moved on as progress, also when it is not the policy’s', () => {
     const connection = new Error('connection terminated');
-    const { steps, state } = run([
-      [{ type: 'prompt' }],
-      crash(1, 4),
-      [{ type: 'backoff-elapsed', runId: 1 }],
-      crash(2, 4),
-      [{ type: 'backoff-elapsed', runId: 2 }],
-      crash(3, 3000, connection), // thousands processed, then the connection dropped
-      [{ type: 'backoff-elapsed', runId: 3 }],
-      crash(4, 3000, connection),
-    ]);
-    const delays = steps.flatMap((step) => step.effects.filter((effect) => effect.type === 'schedule-backoff').map((effect) => (effect as { delayMs: number }).delayMs));
-    expect(delays).toEqual([10, 20, 10, 20]);
+    const { steps, state } = run([...crashesAt([4, 4]), [{ type: 'backoff-elapsed', runId: 2 }], crash(3, 3000, connection), [{ type: 'backoff-elapsed', runId: 3 }], crash(4, 3000, connection)]); // thousands processed, then the connection dropped
+    expect(delaysOf(steps)).toEqual([10, 20, 10, 20]);
     expect(state).toMatchObject({ phase: 'backing-off', restarts: 4 });
     expect(state.lastError).toMatchObject({ message: 'Error: connection terminated', pipelineId: 0 });
   });
@@ -90,7 +83,7 @@ describe('the ProcessMaster state machine', () => {
   });
 
   it('skips the notification a failed process failed on: the slave skips, then runs, and the failure is cleared', () => {
-    const failed = run([[{ type: 'prompt' }], crash(1, 4), [{ type: 'backoff-elapsed', runId: 1 }], crash(2, 4), [{ type: 'backoff-elapsed', runId: 2 }], crash(3, 4), [{ type: 'backoff-elapsed', runId: 3 }], crash(4, 4)]).state;
+    const failed = run(crashesAt([4, 4, 4, 4])).state;
     const skipped = run([[{ type: 'skip', reason: 'bad data', replyTo }]], failed);
     expect(skipped.last.effects).toEqual([
       { type: 'cancel-backoff' },

@@ -2,26 +2,14 @@
 // by its own write (refused if another writer got there first, and the batch done again with fresh
 // copies), one it only reads is checked before the batch is recorded. So the fast-forward read is
 // gone from the hot path, and the totals stay exact with other processes writing the same aggregates.
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { Aggregate, AggregateCreated, AggregateEvent, AggregateNotFound, DomainEvent, ProcessApplication, ProcessEvent } from '../../src';
 import { Counter, Counters, World, WorldsApplication } from '../seed-example';
+import { runScript } from '../support/child';
 import { postgresStore, sqliteStore, StoreSetup } from '../support/stores';
 import { tally } from '../actors/support/systems';
 
-const TSX = join(__dirname, '..', '..', 'node_modules', '.bin', 'tsx');
-
-function run(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(TSX, [join(__dirname, 'support', 'count-in-pipeline.ts'), ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => (stdout += chunk));
-    child.stderr.on('data', (chunk) => (stderr += chunk));
-    child.on('error', reject);
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const run = (args: string[], env: Record<string, string>) => runScript(join(__dirname, 'support', 'count-in-pipeline.ts'), args, env);
 
 /** What a follower saw of a counter it only read. */
 class Sighting extends Aggregate {

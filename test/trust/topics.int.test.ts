@@ -2,25 +2,13 @@
 // the classes its modules export: the seeds' contract, exactly as written (no register call), in a
 // fresh process over SQLite or PostgreSQL. A topic that stays unknown is visible at once: in the
 // runner's status and on stderr, not only in a list of errors.
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { MultiThreadedRunner, System, TopicError } from '../../src';
 import { Counters, WorldsApplication } from '../seed-example';
+import { runScript } from '../support/child';
 import { postgresStore, sqliteStore } from '../support/stores';
 
-const TSX = join(__dirname, '..', '..', 'node_modules', '.bin', 'tsx');
-
-function run(script: string, args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(TSX, [join(__dirname, 'support', script), ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => (stdout += chunk));
-    child.stderr.on('data', (chunk) => (stderr += chunk));
-    child.on('error', reject);
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const run = (script: string, args: string[], env: Record<string, string>) => runScript(join(__dirname, 'support', script), args, env);
 
 describe.each([
   ['sqlite', sqliteStore],
