@@ -99,11 +99,6 @@ export function checkCommand(app: Application, commands: ReadonlyMap<string, Com
   return { name, declaration: declaration!, key, run: async () => (method as (...values: unknown[]) => unknown).apply(app, args) };
 }
 
-/** Checks and runs a command at once (see checkCommand). */
-export async function runCommand(app: Application, command: unknown, args: unknown): Promise<unknown> {
-  return checkCommand(app, declaredCommands(app), command, args).run();
-}
-
 function describe(value: unknown): string {
   return value === null ? 'null' : typeof value === 'object' ? 'an object' : typeof value;
 }

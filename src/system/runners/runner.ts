@@ -382,7 +382,7 @@ function checkPipelineIds(pipelineIds: readonly number[] = [0]): readonly number
   return Object.freeze([...pipelineIds]);
 }
 
-export function describeProcess(activity: ProcessActivity): string {
+function describeProcess(activity: ProcessActivity): string {
   return `${activity.applicationName} (pipeline ${activity.pipelineId})`;
 }
 
