@@ -1,3 +1,4 @@
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { start as startActorSystem, type Ref } from 'nact';
 import { applicationNameOf } from '../application';
 import {
@@ -240,4 +241,3 @@ export class ActorRunner extends Runner {
   }
 }
 
-const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));

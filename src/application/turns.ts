@@ -1,3 +1,5 @@
+import { setImmediate as nextTurn } from 'node:timers/promises';
+
 /**
  * Work that resolves without a macrotask (in-memory or SQLite writes: better-sqlite3 is
  * synchronous) never lets the event loop turn, so a caller that awaits such commands in a loop
@@ -27,5 +29,5 @@ export function turnIfDue(): Promise<void> | undefined {
     return undefined;
   }
   lastTurn = now;
-  return new Promise((resolve) => setImmediate(resolve));
+  return nextTurn();
 }

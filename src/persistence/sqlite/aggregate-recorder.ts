@@ -68,12 +68,7 @@ export class SqliteAggregateRecorder extends InsertEventsTemplate<number[]> impl
 
   protected inTransaction(write: EventsWrite, steps: WriteSteps<number[]>): number[] {
     return this.run('insertEvents', (db) => {
-      this.writer ??= db.transaction((of: EventsWrite, run: WriteSteps<number[]>) => {
-        const ids: number[] = [];
-        run(ids, of);
-        return ids;
-      });
-      return this.writer.immediate(write, steps);
+      return this.writerOf(db).immediate(write, steps);
     });
   }
 
@@ -84,12 +79,7 @@ export class SqliteAggregateRecorder extends InsertEventsTemplate<number[]> impl
   protected override inGroup(writes: readonly EventsWrite[], steps: WriteSteps<number[]>): Promise<Array<number[] | Error>> {
     return Promise.resolve(
       this.run('insertEvents', (db) => {
-        this.writer ??= db.transaction((of: EventsWrite, run: WriteSteps<number[]>) => {
-          const ids: number[] = [];
-          run(ids, of);
-          return ids;
-        });
-        const writer = this.writer;
+        const writer = this.writerOf(db);
         this.groupWriter ??= db.transaction((group: readonly EventsWrite[], run: WriteSteps<number[]>) =>
           group.map((write) => {
             try {
@@ -103,6 +93,16 @@ export class SqliteAggregateRecorder extends InsertEventsTemplate<number[]> impl
         return this.groupWriter.immediate(writes, steps);
       }),
     );
+  }
+
+  /** The transaction of one write (made once): its steps push the notification ids they give. */
+  private writerOf(db: Database.Database): Database.Transaction<(write: EventsWrite, steps: WriteSteps<number[]>) => number[]> {
+    this.writer ??= db.transaction((of: EventsWrite, run: WriteSteps<number[]>) => {
+      const ids: number[] = [];
+      run(ids, of);
+      return ids;
+    });
+    return this.writer;
   }
 
   protected writeEvents(_ids: number[], write: EventsWrite): void {

@@ -1,7 +1,5 @@
-import type { Recording, Repository } from '../../application';
-import { UnitOfWork } from '../../application/repository';
-import type { AggregateEvent, DomainEvent } from '../../domain';
-import type { Aggregate } from '../../domain';
+import { UnitOfWork, type Recording, type Repository } from '../../application';
+import type { Aggregate, AggregateEvent, DomainEvent } from '../../domain';
 import type { InsertEventsOptions, Notification } from '../../persistence';
 import { PolicyError } from '../errors';
 import { ProcessEvent } from '../process-event';

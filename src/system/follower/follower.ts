@@ -1,6 +1,5 @@
 import { Application } from '../../application';
-import type { DomainEvent } from '../../domain';
-import { DataError } from '../../domain';
+import { DataError, type DomainEvent } from '../../domain';
 import type { ApplicationRecorder, InfrastructureFactory, Mapper, Notification, ProcessRecorder } from '../../persistence';
 import { SkipError } from '../errors';
 import { ProcessEvent } from '../process-event';

@@ -1,10 +1,8 @@
 import { retryTransient } from '../transient';
 import { Edge, Prompt, Runner } from './runner';
 
-/** One leader's recording to follow, in the queue. */
+/** One leader's recording to follow, in the queue: the edges that follow it. */
 interface Queued {
-  readonly leaderName: string;
-  readonly pipelineId: number;
   readonly edges: readonly Edge[];
   /** The newest notification the leader recorded, which followers must see (their store waits for it). */
   readonly lastNotificationId?: number;
@@ -34,7 +32,7 @@ export class SingleThreadedRunner extends Runner {
 
   protected prompted(prompt: Prompt): Promise<void> {
     const failuresBefore = this.errors.length;
-    this.queue(prompt);
+    this.#queue.push(prompt);
     return this.drained(failuresBefore);
   }
 
@@ -49,12 +47,8 @@ export class SingleThreadedRunner extends Runner {
 
   private queueEveryLeader(): void {
     for (const pipelineId of this.pipelineIds) {
-      for (const leaderName of this.system.leaders) this.queue({ leaderName, pipelineId, edges: this.edgesFollowing(leaderName, pipelineId) });
+      for (const leaderName of this.system.leaders) this.#queue.push({ edges: this.edgesFollowing(leaderName, pipelineId) });
     }
-  }
-
-  private queue(queued: Queued): void {
-    this.#queue.push(queued);
   }
 
   /** Drains the queue; rejects with the first failure that happened after `failuresBefore`. */
@@ -69,7 +63,6 @@ export class SingleThreadedRunner extends Runner {
 
   private async drain(): Promise<void> {
     for (let queued = this.#queue.shift(); queued !== undefined; queued = this.#queue.shift()) {
-      if (queued.edges.length === 0) continue;
       for (const { follower, upstreamName, pipelineId } of queued.edges) {
         this.processRunning(follower, pipelineId, true);
         try {
