@@ -2,6 +2,7 @@ import { produce } from 'immer';
 import type { Application } from '../application';
 import { RunnerError, type Follower, type System } from '../system';
 import { spawnApplicationActor } from './application-actor';
+import type { CommandInbox } from './command-inbox';
 import { spawnProcessMaster } from './process-master';
 import type { ApplicationMessage, MasterMessage, PipelineMessage, ProcessSnapshot, StopRequest } from './protocols';
 import { actorName, answer, ask, failure, MAX_TIMEOUT_MS, ok, reply, spawnActor, stopActor, tell, type ActorRef, type ParentRef, type ReplyTo, type TypedContext } from './refs';
@@ -13,8 +14,8 @@ export interface PipelineDependencies {
   /** This pipeline's instances of the system's applications, by name (they record in this pipeline). */
   readonly applications: ReadonlyMap<string, Application>;
   readonly supervision: SupervisionOptions;
-  /** How many commands an application's actor runs at once. */
-  readonly commandConcurrency: number;
+  /** Where each application's commands arrive, by name (its actor's inbox). */
+  readonly inboxes: ReadonlyMap<string, CommandInbox>;
   /** How long a status request waits for a master (masters do no I/O: they answer at once). */
   readonly statusTimeoutMs: number;
   readonly onFault: (error: Error) => void;
@@ -64,11 +65,8 @@ export function spawnPipelineActor(parent: ParentRef, deps: PipelineDependencies
         const actors: Record<string, ActorRef<ApplicationMessage>> = {};
         await answer(message.replyTo, () => {
           let index = 0;
-          for (const [name, app] of applications) {
-            actors[name] = spawnApplicationActor(self, actorName(`application-${index++}`, name), app, {
-              commandConcurrency: deps.commandConcurrency,
-              onFault: deps.onFault,
-            });
+          for (const [name, inbox] of deps.inboxes) {
+            actors[name] = spawnApplicationActor(self, actorName(`application-${index++}`, name), inbox, { onFault: deps.onFault });
           }
           index = 0;
           for (const name of system.followers) {

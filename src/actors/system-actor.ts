@@ -1,6 +1,7 @@
 import { produce } from 'immer';
 import type { Application } from '../application';
 import { RunnerError, type System } from '../system';
+import type { CommandInbox } from './command-inbox';
 import { spawnPipelineActor } from './pipeline-actor';
 import type { PipelineMessage, ProcessSnapshot, SystemMessage } from './protocols';
 import { answer, ask, failure, MAX_TIMEOUT_MS, ok, reply, spawnActor, stopActor, tell, type ActorRef, type ParentRef, type ReplyTo } from './refs';
@@ -12,8 +13,8 @@ export interface SystemActorDependencies {
   /** Each pipeline's instances of the system's applications, by pipeline id, then by name. */
   readonly pipelines: ReadonlyMap<number, ReadonlyMap<string, Application>>;
   readonly supervision: SupervisionOptions;
-  /** How many commands an application's actor runs at once. */
-  readonly commandConcurrency: number;
+  /** Each pipeline's command inboxes, by pipeline id, then by application name. */
+  readonly inboxes: ReadonlyMap<number, ReadonlyMap<string, CommandInbox>>;
   readonly statusTimeoutMs: number;
   readonly onFault: (error: Error) => void;
   /** Told of every failure of a process (for the warnings on stderr). */
@@ -53,7 +54,7 @@ export function spawnSystemActor(parent: ParentRef, deps: SystemActorDependencie
                 system: deps.system,
                 applications,
                 supervision: deps.supervision,
-                commandConcurrency: deps.commandConcurrency,
+                inboxes: deps.inboxes.get(pipelineId)!,
                 statusTimeoutMs: deps.statusTimeoutMs,
                 onFault: deps.onFault,
                 onFailure: deps.onFailure,
