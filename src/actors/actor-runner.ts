@@ -8,6 +8,8 @@ import {
   RunnerError,
   RunnerOptions,
   System,
+  resolveSupervision,
+  type SupervisionOptions,
   type ApplicationClass,
   type ProcessActivity,
   type RunnerStatus,
@@ -17,7 +19,6 @@ import type { CommandApplicationClass, CommandArgs, CommandName, CommandResult }
 import { AskTimeoutError } from './errors';
 import type { ProcessSnapshot, SystemMessage } from './protocols';
 import { ActorGone, ask, AskTimeout, MAX_TIMEOUT_MS, stopActor, tell, type ActorRef, type ParentRef } from './refs';
-import { resolveSupervision, type SupervisionOptions } from './supervision';
 import { spawnSystemActor } from './system-actor';
 
 export interface ActorRunnerOptions extends RunnerOptions {

@@ -1,12 +1,11 @@
 import { produce } from 'immer';
 import type { Application } from '../application';
-import { RunnerError, type Follower, type System } from '../system';
+import { RunnerError, type Follower, type SupervisionOptions, type System } from '../system';
 import { spawnApplicationActor } from './application-actor';
 import type { CommandInbox } from './command-inbox';
 import { spawnProcessMaster } from './process-master';
 import type { ApplicationMessage, MasterMessage, PipelineMessage, ProcessSnapshot, StopRequest } from './protocols';
 import { actorName, answer, ask, failure, MAX_TIMEOUT_MS, ok, reply, spawnActor, stopActor, tell, type ActorRef, type ParentRef, type ReplyTo, type TypedContext } from './refs';
-import type { SupervisionOptions } from './supervision';
 
 export interface PipelineDependencies {
   readonly pipelineId: number;

@@ -1,9 +1,7 @@
-import type { Follower } from '../system';
-import { initialMasterState, transition, type MasterEffect, type MasterState } from './process-machine';
+import { initialMasterState, transition, type Follower, type MasterEffect, type MasterState, type SupervisionOptions } from '../system';
 import { spawnProcessSlave } from './process-slave';
 import type { MasterMessage, SlaveMessage } from './protocols';
-import { reply, spawnActor, stopActor, tell, type ActorRef, type ParentRef } from './refs';
-import type { SupervisionOptions } from './supervision';
+import { reply, spawnActor, stopActor, tell, type ActorRef, type ParentRef, type ReplyTo } from './refs';
 
 export interface MasterDependencies {
   readonly follower: Follower;
@@ -31,7 +29,7 @@ export function spawnProcessMaster(parent: ParentRef, name: string, deps: Master
   /** Aborted on stop, so that a run in flight ends after its current batch instead of the whole backlog. */
   const stopRequested = new AbortController();
 
-  const perform = (effect: MasterEffect, self: ActorRef<MasterMessage>): void => {
+  const perform = (effect: MasterEffect<ReplyTo<any>>, self: ActorRef<MasterMessage>): void => {
     switch (effect.type) {
       case 'spawn-slave':
         slaves.set(
@@ -72,13 +70,13 @@ export function spawnProcessMaster(parent: ParentRef, name: string, deps: Master
     }
   };
 
-  return spawnActor<MasterState, MasterMessage>(
+  return spawnActor<MasterState<ReplyTo<any>>, MasterMessage>(
     parent,
     name,
     (state, message, ctx) => {
       // A crashed slave is stopped by nact: forget it.
       if (message.type === 'slave-crashed' && state.slave !== undefined && message.runId === state.runId) slaves.delete(state.slave);
-      const next = transition(state, message, { applicationName: follower.name, pipelineId, supervision, now: Date.now(), random });
+      const next = transition<ReplyTo<any>>(state, message, { applicationName: follower.name, pipelineId, supervision, now: Date.now(), random });
       for (const effect of next.effects) perform(effect, ctx.self);
       return next.state;
     },

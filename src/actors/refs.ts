@@ -1,4 +1,7 @@
 import { dispatch, query, spawn, stop, type ActorContext, type Ref, type SupervisionContext } from 'nact';
+import { asError, failure, ok, type Reply } from '../system';
+
+export { asError, failure, ok, type Reply } from '../system';
 
 declare const protocol: unique symbol;
 
@@ -13,8 +16,6 @@ export type ActorRef<P> = Ref<P> & { readonly [protocol]: (message: P) => void }
 /** Any nact reference (an actor system's or an actor's) under which actors can be spawned. */
 export type ParentRef = Ref<any>;
 
-/** The answer to a request: a value, or the error that explains why there is none. */
-export type Reply<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: Error };
 
 /** Where the answer to a request goes (a temporary reference made by `ask`, or an actor). */
 export type ReplyTo<T> = ActorRef<Reply<T>>;
@@ -32,12 +33,6 @@ export function reply<T>(replyTo: ReplyTo<T>, answer: Reply<T>): void {
   dispatch(replyTo, answer);
 }
 
-export const ok = <T>(value: T): Reply<T> => ({ ok: true, value });
-export const failure = (error: unknown): Reply<never> => ({ ok: false, error: asError(error) });
-
-export function asError(error: unknown): Error {
-  return error instanceof Error ? error : new Error(String(error));
-}
 
 /** Raised by `ask` when no answer came in time. */
 export class AskTimeout extends Error {

@@ -1,11 +1,10 @@
 import { produce } from 'immer';
 import type { Application } from '../application';
-import { RunnerError, type System } from '../system';
+import { RunnerError, type SupervisionOptions, type System } from '../system';
 import type { CommandInbox } from './command-inbox';
 import { spawnPipelineActor } from './pipeline-actor';
 import type { PipelineMessage, ProcessSnapshot, SystemMessage } from './protocols';
 import { answer, ask, failure, MAX_TIMEOUT_MS, ok, reply, spawnActor, stopActor, tell, type ActorRef, type ParentRef, type ReplyTo } from './refs';
-import type { SupervisionOptions } from './supervision';
 
 export interface SystemActorDependencies {
   readonly name: string;

@@ -5,3 +5,4 @@ export * from './follower';
 export * from './skipped-notification';
 export * from './system';
 export * from './runners';
+export * from './supervision';

@@ -1,8 +1,8 @@
 // The ProcessMaster's state machine is a pure function: (state, message) -> (state, effects).
 import { PolicyError, RunnerError } from '../../src';
-import { initialMasterState, transition, type MachineContext, type MasterEffect, type MasterState } from '../../src/actors/process-machine';
+import { initialMasterState, transition, type MachineContext, type MasterEffect, type MasterState } from '../../src/system/supervision';
 import type { MasterMessage } from '../../src/actors/protocols';
-import { resolveSupervision } from '../../src/actors/supervision';
+import { resolveSupervision } from '../../src/system/supervision';
 
 const supervision = resolveSupervision({ minBackoffMs: 10, maxBackoffMs: 80, randomFactor: 0.5, maxRestarts: 3, withinMs: 10_000 });
 const replyTo = {} as never;

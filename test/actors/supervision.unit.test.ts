@@ -1,5 +1,5 @@
 import { ActorRunner, backoffDelay, DEFAULT_SUPERVISION, RunnerError, System } from '../../src';
-import { resolveSupervision, restartsWithin } from '../../src/actors/supervision';
+import { resolveSupervision, restartsWithin } from '../../src/system/supervision';
 import { Counters, WorldsApplication } from '../seed-example';
 
 describe('supervision options', () => {

@@ -1,13 +1,35 @@
-import { describeFailure, RunnerError, type ProcessActivity, type ProcessFailure, type ProcessState } from '../system';
-import type { MasterMessage } from './protocols';
-import { failure, ok, type Reply, type ReplyTo } from './refs';
-import { backoffDelay, restartsWithin, type SupervisionOptions } from './supervision';
+import { RunnerError } from '../errors';
+import { describeFailure, type ProcessActivity, type ProcessFailure, type ProcessState } from '../runners/status';
+import { failure, ok, type Reply } from './answer';
+import { backoffDelay, restartsWithin, type SupervisionOptions } from './options';
 
 /** Where each upstream's position stood, by upstream name (what a slave knew when it crashed). */
 export type Positions = Readonly<Record<string, number>>;
 
+/**
+ * What a supervisor's state machine is told. `R` is where answers go: a nact reply address for the
+ * ActorRunner's masters, a callback for the MultiprocessRunner's supervisors. A "slave" is whatever
+ * does the supervised work: an actor, or a worker process.
+ */
+export type SupervisorMessage<R> =
+  /** Something new may be upstream (a leader recorded, the tick, waitUntilIdle). */
+  | { readonly type: 'prompt' }
+  | { readonly type: 'run-finished'; readonly runId: number }
+  /** The run failed and the slave stopped; where the positions stood. */
+  | { readonly type: 'slave-crashed'; readonly runId: number; readonly error: Error; readonly positions: Positions }
+  /** Slave `generation` is gone (its process exited or was killed), whether or not it was running. */
+  | { readonly type: 'slave-exited'; readonly generation: number; readonly error: Error; readonly positions: Positions }
+  | { readonly type: 'backoff-elapsed'; readonly runId: number }
+  /** Leave `failed` and run again. */
+  | { readonly type: 'restart'; readonly replyTo: R }
+  /** Leave `failed` by skipping the notification it failed on; answered with its id. */
+  | { readonly type: 'skip'; readonly reason: string; readonly replyTo: R }
+  | { readonly type: 'status'; readonly replyTo: R }
+  /** Start no more runs, let the one in flight finish, stop the slave; answered when done. */
+  | { readonly type: 'stop'; readonly replyTo: R };
+
 /** The master's state: what it knows of its process. Never changed in place. */
-export interface MasterState {
+export interface MasterState<R = unknown> {
   readonly phase: ProcessState;
   /** Id of the latest run started; answers about older runs are ignored. */
   readonly runId: number;
@@ -26,10 +48,10 @@ export interface MasterState {
   /** The positions when the process last failed: a later failure beyond them is progress. */
   readonly positionsAtLastFailure?: Positions;
   /** Who asked the master to stop: answered once the run in flight has ended. */
-  readonly stopWaiters: ReadonlyArray<ReplyTo<void>>;
+  readonly stopWaiters: readonly R[];
 }
 
-export const initialMasterState: MasterState = {
+export const initialMasterState: MasterState<never> = {
   phase: 'idle',
   runId: 0,
   generation: 0,
@@ -41,7 +63,7 @@ export const initialMasterState: MasterState = {
 };
 
 /** What the master's actor does after a transition (the transition itself does nothing). */
-export type MasterEffect =
+export type MasterEffect<R = unknown> =
   | { readonly type: 'spawn-slave'; readonly generation: number }
   | { readonly type: 'run'; readonly generation: number; readonly runId: number }
   | {
@@ -50,20 +72,20 @@ export type MasterEffect =
       readonly upstreamName: string;
       readonly notificationId: number;
       readonly reason: string;
-      readonly replyTo: ReplyTo<number>;
+      readonly replyTo: R;
     }
   | { readonly type: 'stop-slave'; readonly generation: number }
   | { readonly type: 'schedule-backoff'; readonly runId: number; readonly delayMs: number }
   | { readonly type: 'cancel-backoff' }
   /** Runs in flight end after their current batch. */
   | { readonly type: 'abort-runs' }
-  | { readonly type: 'reply'; readonly replyTo: ReplyTo<any>; readonly answer: Reply<unknown> }
+  | { readonly type: 'reply'; readonly replyTo: R; readonly answer: Reply<unknown> }
   /** The process failed (for warnings). */
   | { readonly type: 'failed'; readonly error: Error };
 
-export interface Transition {
-  readonly state: MasterState;
-  readonly effects: readonly MasterEffect[];
+export interface Transition<R = unknown> {
+  readonly state: MasterState<R>;
+  readonly effects: readonly MasterEffect<R>[];
 }
 
 /** What a transition may depend on besides the state and the message. */
@@ -77,7 +99,7 @@ export interface MachineContext {
 }
 
 /** What status shows of a master's process. */
-export function activityOf(state: MasterState, context: Pick<MachineContext, 'applicationName' | 'pipelineId'>): ProcessActivity {
+export function activityOf(state: MasterState<unknown>, context: Pick<MachineContext, 'applicationName' | 'pipelineId'>): ProcessActivity {
   const activity = {
     applicationName: context.applicationName,
     pipelineId: context.pipelineId,
@@ -89,13 +111,13 @@ export function activityOf(state: MasterState, context: Pick<MachineContext, 'ap
   return state.lastError === undefined ? activity : { ...activity, lastError: state.lastError };
 }
 
-const stay = (state: MasterState, ...effects: MasterEffect[]): Transition => ({ state, effects });
+const stay = <R>(state: MasterState<R>, ...effects: MasterEffect<R>[]): Transition<R> => ({ state, effects });
 
 /** Progress is forgotten: the backoff starts again from its minimum, the restart window empties. */
-const fresh = (state: MasterState): MasterState => ({ ...state, recentRestarts: [], failuresWithoutProgress: 0, positionsAtLastFailure: undefined });
+const fresh = <R>(state: MasterState<R>): MasterState<R> => ({ ...state, recentRestarts: [], failuresWithoutProgress: 0, positionsAtLastFailure: undefined });
 
-function startRun(state: MasterState): Transition {
-  const effects: MasterEffect[] = [{ type: 'cancel-backoff' }];
+function startRun<R>(state: MasterState<R>): Transition<R> {
+  const effects: MasterEffect<R>[] = [{ type: 'cancel-backoff' }];
   let { slave, generation } = state;
   if (slave === undefined) {
     generation += 1;
@@ -107,8 +129,8 @@ function startRun(state: MasterState): Transition {
   return { state: { ...state, slave, generation, runId, phase: 'running', pending: false }, effects };
 }
 
-function finishStopping(state: MasterState, ...effects: MasterEffect[]): Transition {
-  const all: MasterEffect[] = [...effects, { type: 'cancel-backoff' }];
+function finishStopping<R>(state: MasterState<R>, ...effects: MasterEffect<R>[]): Transition<R> {
+  const all: MasterEffect<R>[] = [...effects, { type: 'cancel-backoff' }];
   if (state.slave !== undefined) all.push({ type: 'stop-slave', generation: state.slave });
   for (const replyTo of state.stopWaiters) all.push({ type: 'reply', replyTo, answer: ok(undefined) });
   return { state: { ...state, slave: undefined, phase: 'stopped', pending: false, stopWaiters: [] }, effects: all };
@@ -120,19 +142,19 @@ function progressed(before: Positions | undefined, now: Positions): boolean {
   return Object.entries(now).some(([upstreamName, position]) => position > (before[upstreamName] ?? -1));
 }
 
-function crashed(state: MasterState, error: Error, positions: Positions, context: MachineContext): Transition {
+function crashed<R>(state: MasterState<R>, error: Error, positions: Positions, context: MachineContext): Transition<R> {
   const { now, supervision } = context;
   const base = progressed(state.positionsAtLastFailure, positions) ? fresh(state) : state;
-  const next: MasterState = {
+  const next: MasterState<R> = {
     ...base,
-    slave: undefined, // nact stops a slave whose crash handler says so
+    slave: undefined, // nact stops a slave whose crash handler says so; a worker that exited is gone
     lastError: describeFailure(error, context.pipelineId, now),
     positionsAtLastFailure: { ...base.positionsAtLastFailure, ...positions },
     failuresWithoutProgress: base.failuresWithoutProgress + 1,
     recentRestarts: restartsWithin(supervision, base.recentRestarts, now),
     pending: false,
   };
-  const failed: MasterEffect = { type: 'failed', error };
+  const failed: MasterEffect<R> = { type: 'failed', error };
   if (next.phase === 'stopping') return finishStopping(next, failed);
   if (next.recentRestarts.length >= supervision.maxRestarts) return stay({ ...next, phase: 'failed' }, failed);
   const delayMs = backoffDelay(supervision, next.failuresWithoutProgress, context.random);
@@ -144,11 +166,11 @@ function crashed(state: MasterState, error: Error, positions: Positions, context
   );
 }
 
-function notFailed(state: MasterState, what: string, context: MachineContext): Reply<never> {
+function notFailed(state: MasterState<unknown>, what: string, context: MachineContext): Reply<never> {
   return failure(new RunnerError(`cannot ${what} ${context.applicationName} (pipeline ${context.pipelineId}): it is ${state.phase}, not failed`));
 }
 
-const stoppingOrStopped = (state: MasterState) => state.phase === 'stopping' || state.phase === 'stopped';
+const stoppingOrStopped = (state: MasterState<unknown>) => state.phase === 'stopping' || state.phase === 'stopped';
 
 /**
  * The ProcessMaster's state machine, as a pure function: the next state, and the effects for the
@@ -168,7 +190,7 @@ const stoppingOrStopped = (state: MasterState) => state.phase === 'stopping' || 
  * then loses its connection starts again at the shortest backoff, while one that fails on one
  * notification again and again ends up `failed`.
  */
-export function transition(state: MasterState, message: MasterMessage, context: MachineContext): Transition {
+export function transition<R>(state: MasterState<R>, message: SupervisorMessage<R>, context: MachineContext): Transition<R> {
   switch (message.type) {
     case 'prompt':
       if (stoppingOrStopped(state)) return stay(state);
@@ -187,6 +209,14 @@ export function transition(state: MasterState, message: MasterMessage, context: 
     case 'slave-crashed':
       if (message.runId !== state.runId || (state.phase !== 'running' && state.phase !== 'stopping')) return stay(state);
       return crashed(state, message.error, message.positions, context);
+
+    case 'slave-exited':
+      // A slave that dies while idle is restarted too, with backoff: it was meant to be there.
+      if (message.generation !== state.slave) return stay(state);
+      if (state.phase === 'idle' || state.phase === 'running' || state.phase === 'stopping') {
+        return crashed(state, message.error, message.positions, context);
+      }
+      return stay({ ...state, slave: undefined });
 
     case 'backoff-elapsed':
       if (message.runId !== state.runId || state.phase !== 'backing-off') return stay(state);
@@ -214,7 +244,7 @@ export function transition(state: MasterState, message: MasterMessage, context: 
       const run = startRun({ ...fresh(state), lastError: undefined });
       const [cancel, ...rest] = run.effects;
       const spawn = rest[0]?.type === 'spawn-slave' ? [rest.shift()!] : [];
-      const skip: MasterEffect = {
+      const skip: MasterEffect<R> = {
         type: 'skip',
         generation: run.state.slave!,
         upstreamName: failed.upstreamName,
@@ -229,7 +259,7 @@ export function transition(state: MasterState, message: MasterMessage, context: 
       return stay(state, { type: 'reply', replyTo: message.replyTo, answer: ok(activityOf(state, context)) });
 
     case 'stop': {
-      const waiting: MasterState = { ...state, stopWaiters: [...state.stopWaiters, message.replyTo] };
+      const waiting: MasterState<R> = { ...state, stopWaiters: [...state.stopWaiters, message.replyTo] };
       if (state.phase === 'stopped') return finishStopping(waiting);
       if (state.phase === 'running' || state.phase === 'stopping') {
         return stay({ ...waiting, phase: 'stopping', pending: false }, { type: 'cancel-backoff' }, { type: 'abort-runs' });

@@ -1,6 +1,9 @@
-import { RunnerError } from '../system';
+import { RunnerError } from '../errors';
 
-/** How a master restarts its failing slave (nact has no backoff or restart limits of its own). */
+/**
+ * How a supervisor restarts a failing process (the ActorRunner's masters their slaves, the
+ * MultiprocessRunner its workers; nact has no backoff or restart limits of its own).
+ */
 export interface SupervisionOptions {
   /** Delay before the first restart (default 100 ms); doubled at each failure without progress. */
   readonly minBackoffMs: number;

@@ -1,0 +1,3 @@
+export * from './answer';
+export * from './options';
+export * from './machine';
