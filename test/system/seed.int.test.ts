@@ -2,17 +2,21 @@
 // assertions) on every runner and every persistence module, over the contract's system.
 import {
   ActorRunner,
+  MultiprocessRunner,
   MultiThreadedRunner,
   Runner,
   SingleThreadedRunner,
   SteppingMultiThreadedRunner,
   SteppingSingleThreadedRunner,
 } from '../../src';
+import { join } from 'node:path';
 import { Counters, system, WorldsApplication } from '../seed-example';
 import { ALL_STORES } from '../support/stores';
 
 interface RunnerKind {
   name: string;
+  /** Runs only over stores that other processes can open (not memory). */
+  sharedStoresOnly?: boolean;
   make(env: Record<string, string>): Runner;
   /** Lets asynchronous runners catch up before an assertion (no sleeps). */
   settle(runner: Runner): Promise<void>;
@@ -40,6 +44,14 @@ const RUNNERS: RunnerKind[] = [
     make: (env) => new ActorRunner(system, { env }),
     settle: (runner) => (runner as ActorRunner).waitUntilIdle(),
   },
+  ...(['process', 'thread'] as const).map(
+    (isolation): RunnerKind => ({
+      name: `MultiprocessRunner (isolation: ${isolation})`,
+      sharedStoresOnly: true,
+      make: (env) => new MultiprocessRunner(system, { env, isolation, systemModule: { path: join(__dirname, '..', 'seed-example.ts') } }),
+      settle: (runner) => runner.waitUntilIdle(),
+    }),
+  ),
 ];
 
 describe.each(ALL_STORES.map((make) => [make().name, make] as const))('the seed system on %s', (_store, makeStore) => {
@@ -47,7 +59,8 @@ describe.each(ALL_STORES.map((make) => [make().name, make] as const))('the seed 
   beforeEach(() => store.setUp());
   afterEach(() => store.tearDown());
 
-  describe.each(RUNNERS.map((kind) => [kind.name, kind] as const))('with the %s', (_runner, kind) => {
+  const runners = RUNNERS.filter((kind) => store.durable || !kind.sharedStoresOnly);
+  describe.each(runners.map((kind) => [kind.name, kind] as const))('with the %s', (_runner, kind) => {
     let runner: Runner;
     beforeEach(async () => {
       runner = kind.make(store.env());

@@ -3,3 +3,4 @@ export * from './runner';
 export * from './single-threaded';
 export * from './multi-threaded';
 export * from './stepping';
+export * from './multiprocess';

@@ -30,6 +30,8 @@ export interface ProcessActivity {
   /** Whether a prompt came that the process has not taken up yet (another run follows). */
   readonly pending: boolean;
   readonly lastError?: ProcessFailure;
+  /** Where the process runs, when not in the runner's own thread: the OS process id (a thread's id for a worker thread). */
+  readonly pid?: number;
 }
 
 /** One upstream log of a process application, in one pipeline. */
