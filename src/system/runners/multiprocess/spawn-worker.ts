@@ -63,12 +63,15 @@ function spawnProcess(init: WorkerInit, hooks: string | undefined): WorkerHandle
   const execArgv = process.execArgv.filter((arg) => !/^--(inspect|debug)/.test(arg));
   if (hooks !== undefined) execArgv.push('--require', hooks);
   const child = fork(ENTRY, [], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'advanced' });
-  child.send(init);
+  // A worker that has died refuses writes (EPIPE): its exit is what tells the supervisor.
+  const ignore = () => undefined;
+  child.on('error', ignore);
+  child.send(init, ignore);
   let exited = false;
   return {
     pid: child.pid ?? -1,
     send: (message) => {
-      if (!exited && child.connected) child.send(message);
+      if (!exited && child.connected) child.send(message, ignore);
     },
     onMessage: (listener) => child.on('message', (message: FromWorker) => listener(message)),
     onExit: (listener) => {
