@@ -1,7 +1,8 @@
-// Prints the benchmark figures. Usage: npm run bench [-- core|system|actors|growth|load ...]
+// Prints the benchmark figures. Usage: npm run bench [-- core|system|actors|growth|load|multiprocess ...]
 import { coreBenchmark } from './core';
 import { actorsBenchmark } from './actors';
 import { loadBenchmark } from './load';
+import { multiprocessBenchmark } from './multiprocess';
 import { growthBenchmark, systemBenchmark } from './system';
 
 const suites: Record<string, () => Promise<void>> = {
@@ -10,6 +11,7 @@ const suites: Record<string, () => Promise<void>> = {
   actors: actorsBenchmark,
   growth: growthBenchmark,
   load: loadBenchmark,
+  multiprocess: multiprocessBenchmark,
 };
 
 async function main(): Promise<void> {

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { Client } from 'pg';
 import {
   ActorRunner,
+  MultiprocessRunner,
   MultiThreadedRunner,
   Runner,
   SingleThreadedRunner,
@@ -23,8 +24,12 @@ const WORLDS = 100;
 const THINGS = Array.from({ length: 10 }, (_, i) => `thing-${i}`);
 const system = new System({ pipes: [[WorldsApplication, Counters]] });
 
-export type RunnerKind = 'single-threaded' | 'multi-threaded' | 'stepping single' | 'stepping multi' | 'actor';
-const ALL_RUNNERS: RunnerKind[] = ['single-threaded', 'multi-threaded', 'stepping single', 'stepping multi', 'actor'];
+export type RunnerKind = 'single-threaded' | 'multi-threaded' | 'stepping single' | 'stepping multi' | 'actor' | 'multiprocess' | 'multiprocess thread';
+const ALL_RUNNERS: RunnerKind[] = ['single-threaded', 'multi-threaded', 'stepping single', 'stepping multi', 'actor', 'multiprocess', 'multiprocess thread'];
+/** Runners whose workers are other processes or threads: they cannot run over memory. */
+const SHARED_STORE_RUNNERS: RunnerKind[] = ['multiprocess', 'multiprocess thread'];
+/** Where the MultiprocessRunner's workers load this benchmark's system from (the same applications and pipes). */
+export const SYSTEM_MODULE = { path: join(__dirname, '..', 'examples', 'worlds', 'counters.ts') };
 const ALL_STORES = ['memory', 'sqlite', 'postgres'] as const;
 
 /** BENCH_RUNNERS / BENCH_STORES (comma-separated) narrow the run to some runners or stores. */
@@ -40,7 +45,7 @@ function chosen<T extends string>(variable: string, all: readonly T[]): T[] {
 const RUNNERS = chosen('BENCH_RUNNERS', ALL_RUNNERS);
 const STORES = chosen('BENCH_STORES', ALL_STORES);
 
-function makeRunner(kind: RunnerKind, env: Record<string, string>): Runner {
+export function makeRunner(kind: RunnerKind, env: Record<string, string>): Runner {
   switch (kind) {
     case 'single-threaded':
       return new SingleThreadedRunner(system, { env });
@@ -52,6 +57,10 @@ function makeRunner(kind: RunnerKind, env: Record<string, string>): Runner {
       return new SteppingMultiThreadedRunner(system, { env, tickIntervalMs: 1 });
     case 'actor':
       return new ActorRunner(system, { env });
+    case 'multiprocess':
+      return new MultiprocessRunner(system, { env, systemModule: SYSTEM_MODULE });
+    case 'multiprocess thread':
+      return new MultiprocessRunner(system, { env, systemModule: SYSTEM_MODULE, isolation: 'thread' });
   }
 }
 
@@ -62,8 +71,11 @@ interface Result {
 
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))];
 
-/** Runs COMMANDS sequential, awaited commands and waits until Counters has processed them all. */
-export async function endToEnd(kind: RunnerKind, env: Record<string, string>): Promise<Result> {
+/**
+ * Runs COMMANDS awaited commands, in `streams` concurrent streams (default one: each command after
+ * the last), and waits until Counters has processed them all.
+ */
+export async function endToEnd(kind: RunnerKind, env: Record<string, string>, streams = 1): Promise<Result> {
   const runner = makeRunner(kind, env);
   await runner.start();
   try {
@@ -81,10 +93,14 @@ export async function endToEnd(kind: RunnerKind, env: Record<string, string>): P
     });
     const returnedAt = new Array<number>(COMMANDS);
     const started = performance.now();
-    for (let i = 0; i < COMMANDS; i++) {
-      await worlds.makeItSo(ids[i % WORLDS], THINGS[i % THINGS.length]);
-      returnedAt[i] = performance.now();
-    }
+    await Promise.all(
+      Array.from({ length: streams }, async (_, stream) => {
+        for (let i = stream; i < COMMANDS; i += streams) {
+          await worlds.makeItSo(ids[i % WORLDS], THINGS[i % THINGS.length]);
+          returnedAt[i] = performance.now();
+        }
+      }),
+    );
     if (!(runner instanceof SingleThreadedRunner)) await (runner as MultiThreadedRunner).waitUntilIdle(600_000);
     const seconds = (performance.now() - started) / 1000;
     stopListening();
@@ -95,7 +111,11 @@ export async function endToEnd(kind: RunnerKind, env: Record<string, string>): P
     const delays = returnedAt.map((at, i) => Math.max(0, (processedAt[i] ?? at) - at) * 1000).sort((a, b) => a - b);
     return {
       commandsPerSecond: COMMANDS / seconds,
-      latency: kind === 'single-threaded' ? undefined : { median: percentile(delays, 0.5), p99: percentile(delays, 0.99) },
+      // Counters records in the workers of the multiprocess runner, where this process cannot listen.
+      latency:
+        kind === 'single-threaded' || SHARED_STORE_RUNNERS.includes(kind) || streams > 1
+          ? undefined
+          : { median: percentile(delays, 0.5), p99: percentile(delays, 0.99) },
     };
   } finally {
     await runner.stop();
@@ -200,7 +220,7 @@ export async function systemBenchmark(): Promise<void> {
   };
   /** Every chosen runner on the store, then the concurrent ones with the sole-writer setting. */
   const runAll = async (store: StoreRun, withFreshStore: (body: (env: Record<string, string>) => Promise<void>) => Promise<void>) => {
-    for (const kind of RUNNERS) {
+    for (const kind of RUNNERS.filter((runner) => store.name !== 'memory' || !SHARED_STORE_RUNNERS.includes(runner))) {
       await withFreshStore(async (env) => record(`${store.name}, ${kind}`, store, await endToEnd(kind, env)));
     }
     if (store.raw === undefined && store.bare === undefined) return;
@@ -240,7 +260,7 @@ export async function systemBenchmark(): Promise<void> {
 
 /** A run of every runner before measuring, so that the first measured ones do not pay for JIT warm-up. */
 async function warmUp(): Promise<void> {
-  for (const kind of ALL_RUNNERS) await endToEnd(kind, { PERSISTENCE: 'memory' });
+  for (const kind of ALL_RUNNERS.filter((runner) => !SHARED_STORE_RUNNERS.includes(runner))) await endToEnd(kind, { PERSISTENCE: 'memory' });
 }
 
 export async function growthBenchmark(): Promise<void> {

@@ -1,4 +1,5 @@
 export * from './multiprocess-runner';
-export { WorkerExitError, type HeartbeatOptions } from './worker-supervisor';
+export { WorkerExitError, type HeartbeatOptions } from './worker-slave';
 export type { SystemModule } from './protocol';
 export type { Isolation } from './spawn-worker';
+export * from './worker-options';

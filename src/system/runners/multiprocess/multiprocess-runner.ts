@@ -1,5 +1,4 @@
-import { isAbsolute } from 'node:path';
-import { Environment, type Application } from '../../../application';
+import type { Application } from '../../../application';
 import { ConfigurationError } from '../../../domain';
 import { RunnerError } from '../../errors';
 import type { Follower } from '../../follower';
@@ -7,30 +6,20 @@ import { resolveSupervision, type SupervisionOptions } from '../../supervision';
 import type { ApplicationClass, System } from '../../system';
 import type { ProcessActivity } from '../status';
 import { Prompt, Runner, type RunnerOptions } from '../runner';
-import { shapeOf, type SystemModule, type WorkerInit } from './protocol';
+import type { SystemModule } from './protocol';
 import type { Isolation } from './spawn-worker';
-import { WorkerSupervisor, type HeartbeatOptions } from './worker-supervisor';
+import type { HeartbeatOptions } from './worker-slave';
+import { WorkerSupervisor } from './worker-supervisor';
+import { positive, resolveWorkerOptions, workerInit, type WorkerOptions } from './worker-options';
 
-export interface MultiprocessRunnerOptions extends RunnerOptions {
-  /** Where the workers load the same System from (classes cannot be sent to another process). */
-  systemModule: SystemModule;
-  /** A child process per worker (default), or a worker thread. */
-  isolation?: Isolation;
+export interface MultiprocessRunnerOptions extends RunnerOptions, WorkerOptions {
   /** How often every worker is prompted without being told of new events (default 1000 ms). */
   pollIntervalMs?: number;
   /** Backoff and restart limits for failing workers, as the ActorRunner's. */
   supervision?: Partial<SupervisionOptions>;
-  /** How often workers are pinged, and how long one may stay silent before it is replaced. */
-  heartbeat?: Partial<HeartbeatOptions>;
-  /** How long a worker told to stop may take to exit before it is killed (default 10,000 ms). */
-  stopGraceMs?: number;
   /** The source of backoff jitter (default Math.random), for tests. */
   random?: () => number;
 }
-
-const DEFAULT_HEARTBEAT: HeartbeatOptions = { intervalMs: 1000, timeoutMs: 10_000 };
-/** SQLite's own default wait for its write lock (SQLITE_BUSY_TIMEOUT_MS). */
-const SQLITE_BUSY_TIMEOUT_DEFAULT_MS = 5000;
 
 /**
  * Runs each process application of each pipeline in an operating-system process of its own (or a
@@ -60,29 +49,13 @@ export class MultiprocessRunner extends Runner {
   constructor(system: System, options: MultiprocessRunnerOptions) {
     super(system, options);
     this.#options = options;
-    this.systemModule = checkSystemModule(options?.systemModule);
-    this.isolation = options.isolation ?? 'process';
-    if (this.isolation !== 'process' && this.isolation !== 'thread') {
-      throw new RunnerError(`isolation must be 'process' or 'thread', got ${String(options.isolation)}`);
-    }
+    const workers = resolveWorkerOptions(system, options, 'the MultiprocessRunner');
+    this.systemModule = workers.systemModule;
+    this.isolation = workers.isolation;
+    this.heartbeat = workers.heartbeat;
+    this.stopGraceMs = workers.stopGraceMs;
     this.pollIntervalMs = positive('pollIntervalMs', options.pollIntervalMs, 1000);
-    this.stopGraceMs = positive('stopGraceMs', options.stopGraceMs, 10_000);
     this.supervision = resolveSupervision(options.supervision);
-    const busyTimeoutMs = checkSharedStores(system, options.env);
-    const timeoutDefault = Math.max(DEFAULT_HEARTBEAT.timeoutMs, busyTimeoutMs * 2);
-    this.heartbeat = {
-      intervalMs: positive('heartbeat.intervalMs', options.heartbeat?.intervalMs, DEFAULT_HEARTBEAT.intervalMs),
-      timeoutMs: positive('heartbeat.timeoutMs', options.heartbeat?.timeoutMs, timeoutDefault),
-    };
-    if (this.heartbeat.timeoutMs <= busyTimeoutMs) {
-      throw new RunnerError(
-        `heartbeat.timeoutMs (${this.heartbeat.timeoutMs}) must exceed SQLITE_BUSY_TIMEOUT_MS (${busyTimeoutMs}): ` +
-          `a worker waiting for SQLite's write lock cannot answer, and would be killed for it`,
-      );
-    }
-    if (this.heartbeat.intervalMs >= this.heartbeat.timeoutMs) {
-      throw new RunnerError(`heartbeat.intervalMs (${this.heartbeat.intervalMs}) must be less than heartbeat.timeoutMs (${this.heartbeat.timeoutMs})`);
-    }
   }
 
   /** Takes a `failed` process out of that state: its worker runs again from its tracking positions. */
@@ -101,18 +74,15 @@ export class MultiprocessRunner extends Runner {
   }
 
   protected async startScheduling(): Promise<void> {
-    const shape = shapeOf(this.system);
-    const env = stringsOf(this.#options.env);
     for (const pipelineId of this.pipelineIds) {
       const supervisors = new Map<string, WorkerSupervisor>();
       this.#supervisors.set(pipelineId, supervisors);
       for (const followerName of this.system.followers) {
-        const init: WorkerInit = { systemModule: this.systemModule, shape, followerName, pipelineId, env };
+        const init = workerInit(this.system, this.systemModule, followerName, pipelineId, this.#options.env);
         supervisors.set(
           followerName,
           new WorkerSupervisor({
             follower: this.application(followerName, pipelineId) as Follower,
-            pipelineId,
             init,
             isolation: this.isolation,
             supervision: this.supervision,
@@ -172,58 +142,4 @@ export class MultiprocessRunner extends Runner {
     if (supervisor === undefined) throw new RunnerError(`${app.name} is not a process application of this system: it has no worker`);
     return supervisor;
   }
-}
-
-function checkSystemModule(module: SystemModule | undefined): Required<SystemModule> {
-  if (module === undefined || module === null || typeof module !== 'object') {
-    throw new RunnerError(
-      "the MultiprocessRunner needs systemModule: { path, exportName? }, the module its workers load the System from (classes cannot be sent to another process)",
-    );
-  }
-  if (typeof module.path !== 'string' || !isAbsolute(module.path)) {
-    throw new RunnerError(`systemModule.path must be an absolute path to a module, got ${JSON.stringify(module.path)}`);
-  }
-  const exportName = module.exportName ?? 'system';
-  if (typeof exportName !== 'string' || exportName === '') throw new RunnerError(`systemModule.exportName must be a name, got ${String(module.exportName)}`);
-  return { path: module.path, exportName };
-}
-
-function positive(name: string, value: number | undefined, fallback: number): number {
-  const resolved = value ?? fallback;
-  if (typeof resolved !== 'number' || !Number.isFinite(resolved) || resolved <= 0) {
-    throw new RunnerError(`${name} must be a number of milliseconds > 0, got ${String(value)}`);
-  }
-  return resolved;
-}
-
-function stringsOf(env: RunnerOptions['env']): Record<string, string> {
-  const strings: Record<string, string> = {};
-  for (const [key, value] of Object.entries(env ?? {})) if (typeof value === 'string') strings[key] = value;
-  return strings;
-}
-
-/**
- * Refuses stores that workers cannot share (memory; SQLite's :memory:), and says how long SQLite
- * makes a writer wait for its lock (0 when no application uses SQLite).
- */
-function checkSharedStores(system: System, env: RunnerOptions['env']): number {
-  let busyTimeoutMs = 0;
-  for (const name of system.applicationNames) {
-    const settings = new Environment(name, { ...process.env, ...env });
-    const persistence = settings.get('PERSISTENCE') ?? 'memory';
-    if (persistence === 'memory') {
-      throw new RunnerError(
-        `${name} would use PERSISTENCE=memory, which the MultiprocessRunner cannot run: its workers are other processes, ` +
-          `and memory is not shared between them. Use PERSISTENCE=sqlite with SQLITE_DBNAME set to a file, or PERSISTENCE=postgres`,
-      );
-    }
-    if (persistence === 'sqlite') {
-      if (settings.get('SQLITE_DBNAME') === ':memory:') {
-        throw new RunnerError(`${name} would use SQLITE_DBNAME=:memory:, which other processes cannot open: give it a file path`);
-      }
-      const busy = Number(settings.get('SQLITE_BUSY_TIMEOUT_MS') ?? SQLITE_BUSY_TIMEOUT_DEFAULT_MS);
-      if (Number.isFinite(busy)) busyTimeoutMs = Math.max(busyTimeoutMs, busy);
-    }
-  }
-  return busyTimeoutMs;
 }
