@@ -10,7 +10,7 @@ import { WorldsApplication } from '../examples/worlds/domain';
 import { fmt, POSTGRES_URL, table, temporaryDirectory, withSchema } from './support';
 import { endToEnd, SYSTEM_MODULE, type RunnerKind } from './system';
 
-const KINDS: RunnerKind[] = ['multi-threaded', 'multiprocess', 'multiprocess thread'];
+const KINDS: RunnerKind[] = ['multi-threaded', 'multiprocess', 'multiprocess thread', 'actor, process slaves'];
 const KILLS = 5;
 
 /** CPU seconds a process has used (user + system), from /proc. */

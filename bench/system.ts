@@ -24,10 +24,27 @@ const WORLDS = 100;
 const THINGS = Array.from({ length: 10 }, (_, i) => `thing-${i}`);
 const system = new System({ pipes: [[WorldsApplication, Counters]] });
 
-export type RunnerKind = 'single-threaded' | 'multi-threaded' | 'stepping single' | 'stepping multi' | 'actor' | 'multiprocess' | 'multiprocess thread';
-const ALL_RUNNERS: RunnerKind[] = ['single-threaded', 'multi-threaded', 'stepping single', 'stepping multi', 'actor', 'multiprocess', 'multiprocess thread'];
+export type RunnerKind =
+  | 'single-threaded'
+  | 'multi-threaded'
+  | 'stepping single'
+  | 'stepping multi'
+  | 'actor'
+  | 'multiprocess'
+  | 'multiprocess thread'
+  | 'actor, process slaves';
+const ALL_RUNNERS: RunnerKind[] = [
+  'single-threaded',
+  'multi-threaded',
+  'stepping single',
+  'stepping multi',
+  'actor',
+  'multiprocess',
+  'multiprocess thread',
+  'actor, process slaves',
+];
 /** Runners whose workers are other processes or threads: they cannot run over memory. */
-const SHARED_STORE_RUNNERS: RunnerKind[] = ['multiprocess', 'multiprocess thread'];
+const SHARED_STORE_RUNNERS: RunnerKind[] = ['multiprocess', 'multiprocess thread', 'actor, process slaves'];
 /** Where the MultiprocessRunner's workers load this benchmark's system from (the same applications and pipes). */
 export const SYSTEM_MODULE = { path: join(__dirname, '..', 'examples', 'worlds', 'counters.ts') };
 const ALL_STORES = ['memory', 'sqlite', 'postgres'] as const;
@@ -61,6 +78,8 @@ export function makeRunner(kind: RunnerKind, env: Record<string, string>): Runne
       return new MultiprocessRunner(system, { env, systemModule: SYSTEM_MODULE });
     case 'multiprocess thread':
       return new MultiprocessRunner(system, { env, systemModule: SYSTEM_MODULE, isolation: 'thread' });
+    case 'actor, process slaves':
+      return new ActorRunner(system, { env, slaves: 'process', systemModule: SYSTEM_MODULE });
   }
 }
 

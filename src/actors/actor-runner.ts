@@ -9,12 +9,15 @@ import {
   RunnerOptions,
   System,
   resolveSupervision,
+  resolveWorkerOptions,
   type SupervisionOptions,
+  type WorkerOptions,
   type ApplicationClass,
   type ProcessActivity,
   type RunnerStatus,
 } from '../system';
 import { CommandInbox } from './command-inbox';
+import { ProcessWorkers } from './process-workers';
 import type { CommandApplicationClass, CommandArgs, CommandName, CommandResult } from './commands';
 import { AskTimeoutError } from './errors';
 import type { ProcessSnapshot, SystemMessage } from './protocols';
@@ -38,6 +41,17 @@ export interface ActorRunnerOptions extends RunnerOptions {
   parent?: Ref<any>;
   /** The source of backoff jitter (default Math.random), for tests. */
   random?: () => number;
+  /**
+   * Where each ProcessSlave's work runs: in the runner's process (default 'actor'), or in a worker
+   * process of its own ('process': a child process, or a thread with `isolation: 'thread'`),
+   * supervised by its ProcessMaster as a slave actor is. Process slaves need `systemModule`, as the
+   * MultiprocessRunner does, and a store every process can open.
+   */
+  slaves?: 'actor' | 'process';
+  systemModule?: WorkerOptions['systemModule'];
+  isolation?: WorkerOptions['isolation'];
+  heartbeat?: WorkerOptions['heartbeat'];
+  stopGraceMs?: WorkerOptions['stopGraceMs'];
 }
 
 export interface AskOptions {
@@ -107,6 +121,8 @@ export class ActorRunner extends Runner {
   #inboxes = new Map<number, ReadonlyMap<string, CommandInbox>>();
   /** Every this many unannounced notifications, a leader's save gives the event loop a turn (see prompted). */
   #yieldEvery = 1;
+  /** The worker processes of process slaves (undefined when slaves are actors). */
+  readonly #workers: ProcessWorkers | undefined;
 
   constructor(system: System, options: ActorRunnerOptions = {}) {
     super(system, options);
@@ -116,6 +132,12 @@ export class ActorRunner extends Runner {
       throw new RunnerError(`pollIntervalMs must be a number of milliseconds > 0, got ${String(options.pollIntervalMs)}`);
     }
     this.supervision = resolveSupervision(options.supervision);
+    const slaves = options.slaves ?? 'actor';
+    if (slaves !== 'actor' && slaves !== 'process') throw new RunnerError(`slaves must be 'actor' or 'process', got ${String(options.slaves)}`);
+    if (slaves === 'process') {
+      const workers = resolveWorkerOptions(system, options as WorkerOptions & ActorRunnerOptions, "the ActorRunner with slaves: 'process'");
+      this.#workers = new ProcessWorkers(system, workers, options.env);
+    }
     this.commandConcurrency = options.commandConcurrency ?? DEFAULT_COMMAND_CONCURRENCY;
     if (!Number.isSafeInteger(this.commandConcurrency) || this.commandConcurrency < 1) {
       throw new RunnerError(`commandConcurrency must be an integer >= 1, got ${String(options.commandConcurrency)}`);
@@ -149,14 +171,25 @@ export class ActorRunner extends Runner {
       onFailure: (applicationName, pipelineId, error) => this.failureWarnings.failed(applicationName, pipelineId, error),
       announced: (pipelineId, leaderName) => this.#unannounced.set(`${pipelineId}:${leaderName}`, 0),
       random: this.#options.random,
+      processWorkers: this.#workers && {
+        pool: this.#workers,
+        recorded: (followerName, pipelineId, count, lastNotificationId) =>
+          this.prompted({ leaderName: followerName, pipelineId, edges: this.edgesFollowing(followerName, pipelineId), count, lastNotificationId }),
+      },
     });
     const systemActor = this.#systemActor;
     await ask<SystemMessage, void>(systemActor, (replyTo) => ({ type: 'start', replyTo }), MAX_TIMEOUT_MS);
+    // Each master spawns its slave on its first prompt: with process slaves, start() fails if one cannot start.
+    await this.#workers?.started(this.edges.length === 0 ? 0 : new Set(this.edges.map((edge) => edge.follower)).size);
     this.#ticker = setInterval(() => tell(systemActor, { type: 'tick' }), this.pollIntervalMs);
   }
 
   protected async stopScheduling(): Promise<void> {
-    await this.stopActors();
+    try {
+      await this.stopActors();
+    } finally {
+      await this.#workers?.stopAll(); // nothing is left running
+    }
     this.#inboxes = new Map();
   }
 

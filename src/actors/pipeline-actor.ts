@@ -3,6 +3,7 @@ import type { Application } from '../application';
 import { RunnerError, type Follower, type SupervisionOptions, type System } from '../system';
 import { spawnApplicationActor } from './application-actor';
 import type { CommandInbox } from './command-inbox';
+import type { ProcessWorkers } from './process-workers';
 import { spawnProcessMaster } from './process-master';
 import type { ApplicationMessage, MasterMessage, PipelineMessage, ProcessSnapshot, StopRequest } from './protocols';
 import { actorName, answer, ask, failure, MAX_TIMEOUT_MS, ok, reply, spawnActor, stopActor, tell, type ActorRef, type ParentRef, type ReplyTo, type TypedContext } from './refs';
@@ -23,6 +24,13 @@ export interface PipelineDependencies {
   /** Told when the actor takes up a leader's 'recorded' message (the runner coalesces them). */
   readonly announced: (leaderName: string) => void;
   readonly random?: () => number;
+  /** Process slaves: the runner's worker processes, and what their followers record. */
+  readonly processWorkers?: ProcessWorkersDependency;
+}
+
+export interface ProcessWorkersDependency {
+  readonly pool: ProcessWorkers;
+  readonly recorded: (followerName: string, pipelineId: number, count: number, lastNotificationId: number) => void;
 }
 
 export interface PipelineState {
@@ -76,6 +84,10 @@ export function spawnPipelineActor(parent: ParentRef, deps: PipelineDependencies
               onFault: deps.onFault,
               onFailure: deps.onFailure && ((error: Error) => deps.onFailure!(name, pipelineId, error)),
               random: deps.random,
+              workers: deps.processWorkers && {
+                pool: deps.processWorkers.pool,
+                recorded: (count, lastNotificationId) => deps.processWorkers!.recorded(name, pipelineId, count, lastNotificationId),
+              },
             });
           }
           // Catch up with whatever was recorded while nothing ran.

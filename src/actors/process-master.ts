@@ -1,7 +1,17 @@
-import { initialMasterState, transition, type Follower, type MasterEffect, type MasterState, type SupervisionOptions } from '../system';
+import {
+  activityOf,
+  initialMasterState,
+  transition,
+  type Follower,
+  type MasterEffect,
+  type MasterState,
+  type SupervisionOptions,
+  type WorkerSlave,
+} from '../system';
+import type { ProcessWorkers } from './process-workers';
 import { spawnProcessSlave } from './process-slave';
 import type { MasterMessage, SlaveMessage } from './protocols';
-import { reply, spawnActor, stopActor, tell, type ActorRef, type ParentRef, type ReplyTo } from './refs';
+import { failure, ok, reply, spawnActor, stopActor, tell, type ActorRef, type ParentRef, type ReplyTo } from './refs';
 
 export interface MasterDependencies {
   readonly follower: Follower;
@@ -13,6 +23,11 @@ export interface MasterDependencies {
   readonly onFailure?: (error: Error) => void;
   /** For tests: the source of jitter (default Math.random). */
   readonly random?: () => number;
+  /** Slaves in worker processes instead of actors, with what their followers record. */
+  readonly workers?: {
+    readonly pool: ProcessWorkers;
+    readonly recorded: (count: number, lastNotificationId: number) => void;
+  };
 }
 
 /**
@@ -28,24 +43,58 @@ export function spawnProcessMaster(parent: ParentRef, name: string, deps: Master
   let backoffTimer: NodeJS.Timeout | undefined;
   /** Aborted on stop, so that a run in flight ends after its current batch instead of the whole backlog. */
   const stopRequested = new AbortController();
+  /** With process slaves: the worker now doing the work, and the slave generation it serves. */
+  let worker: { slave: WorkerSlave; generation: number } | undefined;
+  let phase: MasterState<unknown>['phase'] = 'idle';
+
+  const spawnWorker = (generation: number, self: ActorRef<MasterMessage>): WorkerSlave => {
+    const slave: WorkerSlave = deps.workers!.pool.spawn(follower.name, pipelineId, {
+      runFinished: (runId) => tell(self, { type: 'run-finished', runId }),
+      runFailed: (runId, error, positions) => tell(self, { type: 'slave-crashed', runId, error, positions }),
+      recorded: deps.workers!.recorded,
+      exited: (error, asked) => {
+        if (worker?.slave === slave) worker = undefined;
+        if (asked && phase !== 'stopping') return;
+        void follower.recordedPositions(pipelineId).then((positions) => tell(self, { type: 'slave-exited', generation, error, positions }));
+      },
+    });
+    return slave;
+  };
 
   const perform = (effect: MasterEffect<ReplyTo<any>>, self: ActorRef<MasterMessage>): void => {
     switch (effect.type) {
       case 'spawn-slave':
-        slaves.set(
-          effect.generation,
-          spawnProcessSlave(self, `slave-${effect.generation}`, { follower, pipelineId, master: self, stopping: stopRequested.signal }),
-        );
+        if (deps.workers === undefined) {
+          slaves.set(
+            effect.generation,
+            spawnProcessSlave(self, `slave-${effect.generation}`, { follower, pipelineId, master: self, stopping: stopRequested.signal }),
+          );
+        } else if (worker?.slave.alive) {
+          // The worker outlived a failed run: it starts again from the recorded positions.
+          worker.generation = effect.generation;
+          worker.slave.reset();
+        } else {
+          worker = { slave: spawnWorker(effect.generation, self), generation: effect.generation };
+        }
         return;
       case 'run':
-        tell(slaves.get(effect.generation)!, { type: 'run', runId: effect.runId });
+        if (worker !== undefined) worker.slave.run(effect.runId);
+        else tell(slaves.get(effect.generation)!, { type: 'run', runId: effect.runId });
         return;
       case 'skip': {
         const { upstreamName, notificationId, reason, replyTo } = effect;
-        tell(slaves.get(effect.generation)!, { type: 'skip', upstreamName, notificationId, reason, replyTo });
+        if (worker !== undefined) {
+          worker.slave.skip(upstreamName, notificationId, reason).then(
+            (id) => reply(replyTo, ok(id)),
+            (error: unknown) => reply(replyTo, failure(error)),
+          );
+        } else {
+          tell(slaves.get(effect.generation)!, { type: 'skip', upstreamName, notificationId, reason, replyTo });
+        }
         return;
       }
       case 'stop-slave': {
+        void worker?.slave.stop();
         const slave = slaves.get(effect.generation);
         slaves.delete(effect.generation);
         if (slave !== undefined) stopActor(slave);
@@ -60,6 +109,7 @@ export function spawnProcessMaster(parent: ParentRef, name: string, deps: Master
         return;
       case 'abort-runs':
         stopRequested.abort();
+        void worker?.slave.stop(); // it finishes the batch in flight, then its run reports finished
         return;
       case 'reply':
         reply(effect.replyTo, effect.answer);
@@ -76,7 +126,13 @@ export function spawnProcessMaster(parent: ParentRef, name: string, deps: Master
     (state, message, ctx) => {
       // A crashed slave is stopped by nact: forget it.
       if (message.type === 'slave-crashed' && state.slave !== undefined && message.runId === state.runId) slaves.delete(state.slave);
+      if (message.type === 'status' && worker !== undefined) {
+        // A process slave's pid is part of what status shows.
+        reply(message.replyTo, ok({ ...activityOf(state, { applicationName: follower.name, pipelineId }), pid: worker.slave.pid }));
+        return state;
+      }
       const next = transition<ReplyTo<any>>(state, message, { applicationName: follower.name, pipelineId, supervision, now: Date.now(), random });
+      phase = next.state.phase;
       for (const effect of next.effects) perform(effect, ctx.self);
       return next.state;
     },
@@ -89,3 +145,4 @@ export function spawnProcessMaster(parent: ParentRef, name: string, deps: Master
     },
   );
 }
+

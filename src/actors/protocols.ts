@@ -38,6 +38,8 @@ export type MasterMessage =
   | { readonly type: 'run-finished'; readonly runId: number }
   /** Sent from the slave's crash handler: the run failed and the slave stopped; where the positions stood. */
   | { readonly type: 'slave-crashed'; readonly runId: number; readonly error: Error; readonly positions: Readonly<Record<string, number>> }
+  /** A slave's worker process ended (process slaves only), whether or not it was running. */
+  | { readonly type: 'slave-exited'; readonly generation: number; readonly error: Error; readonly positions: Readonly<Record<string, number>> }
   | { readonly type: 'backoff-elapsed'; readonly runId: number }
   /** Leave `failed` and run again. */
   | { readonly type: 'restart'; readonly replyTo: ReplyTo<void> }

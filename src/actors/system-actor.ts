@@ -2,7 +2,7 @@ import { produce } from 'immer';
 import type { Application } from '../application';
 import { RunnerError, type SupervisionOptions, type System } from '../system';
 import type { CommandInbox } from './command-inbox';
-import { spawnPipelineActor } from './pipeline-actor';
+import { spawnPipelineActor, type ProcessWorkersDependency } from './pipeline-actor';
 import type { PipelineMessage, ProcessSnapshot, SystemMessage } from './protocols';
 import { answer, ask, failure, MAX_TIMEOUT_MS, ok, reply, spawnActor, stopActor, tell, type ActorRef, type ParentRef, type ReplyTo } from './refs';
 
@@ -21,6 +21,8 @@ export interface SystemActorDependencies {
   /** Told when a pipeline takes up a leader's 'recorded' message (the runner coalesces them). */
   readonly announced: (pipelineId: number, leaderName: string) => void;
   readonly random?: () => number;
+  /** Process slaves: the runner's worker processes, and what their followers record. */
+  readonly processWorkers?: ProcessWorkersDependency;
 }
 
 export interface SystemActorState {
@@ -59,6 +61,7 @@ export function spawnSystemActor(parent: ParentRef, deps: SystemActorDependencie
                 onFailure: deps.onFailure,
                 announced: (leaderName) => deps.announced(pipelineId, leaderName),
                 random: deps.random,
+                processWorkers: deps.processWorkers,
               });
             }
             await Promise.all(

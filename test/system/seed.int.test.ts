@@ -52,6 +52,12 @@ const RUNNERS: RunnerKind[] = [
       settle: (runner) => runner.waitUntilIdle(),
     }),
   ),
+  {
+    name: "ActorRunner with slaves: 'process'",
+    sharedStoresOnly: true,
+    make: (env) => new ActorRunner(system, { env, slaves: 'process', systemModule: { path: join(__dirname, '..', 'seed-example.ts') } }),
+    settle: (runner) => runner.waitUntilIdle(),
+  },
 ];
 
 describe.each(ALL_STORES.map((make) => [make().name, make] as const))('the seed system on %s', (_store, makeStore) => {

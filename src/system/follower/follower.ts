@@ -89,6 +89,24 @@ export class Follower extends Application {
     return this.recorder.maxTrackingId(upstreamName, pipelineId);
   }
 
+  /**
+   * The tracking positions as recorded in one pipeline, by upstream (an upstream whose position
+   * cannot be read now is left out): where a process that ended left them.
+   */
+  async recordedPositions(pipelineId = 0): Promise<Record<string, number>> {
+    const positions: Record<string, number> = {};
+    await Promise.all(
+      this.upstreamNames.map(async (upstreamName) => {
+        try {
+          positions[upstreamName] = await this.trackingPosition(upstreamName, pipelineId);
+        } catch {
+          // unknown for now: a supervisor then assumes no progress
+        }
+      }),
+    );
+    return positions;
+  }
+
   /** The positions this follower's readers know in one pipeline, by upstream (those not read yet are left out). */
   knownPositions(pipelineId = 0): Record<string, number> {
     const positions: Record<string, number> = {};

@@ -1,9 +1,9 @@
-// The MultiprocessRunner under faults: workers killed with SIGKILL in the middle of commands,
+// Runners whose processes run in workers (the MultiprocessRunner, the ActorRunner with process slaves) under faults: workers killed with SIGKILL in the middle of commands,
 // stopped with SIGSTOP, a parent killed with SIGKILL, modules that do not load or hold another
 // system, failing policies; and the work split into pipelines, stopped and resumed.
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { MultiprocessRunner, PolicyError, RunnerError, type ProcessStatus } from '../../../src';
+import { ActorRunner, MultiprocessRunner, PolicyError, RunnerError, type ProcessStatus, type System } from '../../../src';
 import { Counters, system, WorldsApplication } from '../../seed-example';
 import { postgresStore, sqliteStore, type StoreSetup } from '../../support/stores';
 import { PickyCounters, system as pickySystem } from './picky-system';
@@ -11,6 +11,15 @@ import { PickyCounters, system as pickySystem } from './picky-system';
 const SEED_MODULE = { path: join(__dirname, '..', '..', 'seed-example.ts') };
 const PICKY_MODULE = { path: join(__dirname, 'picky-system.ts') };
 const FAST_SUPERVISION = { minBackoffMs: 10, maxBackoffMs: 100 };
+
+/** What the tests need of a runner whose processes run in workers: both kinds have it. */
+type WorkerRunner = MultiprocessRunner | ActorRunner;
+type WorkerRunnerOptions = ConstructorParameters<typeof MultiprocessRunner>[1];
+
+const KINDS = [
+  ['MultiprocessRunner', (s: System, options: WorkerRunnerOptions): WorkerRunner => new MultiprocessRunner(s, options)],
+  ["ActorRunner with slaves: 'process'", (s: System, options: WorkerRunnerOptions): WorkerRunner => new ActorRunner(s, { ...options, slaves: 'process' })],
+] as const;
 
 async function eventually<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 20_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -22,7 +31,7 @@ async function eventually<T>(what: string, probe: () => Promise<T | undefined> |
   }
 }
 
-async function processOf(runner: MultiprocessRunner, pipelineId = 0): Promise<ProcessStatus> {
+async function processOf(runner: WorkerRunner, pipelineId = 0): Promise<ProcessStatus> {
   const status = await runner.status();
   return status.pipelines.find((pipeline) => pipeline.pipelineId === pipelineId)!.processes[0];
 }
@@ -36,12 +45,9 @@ function alive(pid: number): boolean {
   }
 }
 
-describe.each([
-  ['sqlite', sqliteStore],
-  ['postgres', postgresStore],
-] as const)('the MultiprocessRunner over %s', (_name, makeStore) => {
+describe.each(KINDS.flatMap(([kind, make]) => [[kind, 'sqlite', make, sqliteStore] as const, [kind, 'postgres', make, postgresStore] as const]))('the %s over %s', (_kind, _name, make, makeStore) => {
   const store: StoreSetup = makeStore();
-  let runner: MultiprocessRunner | undefined;
+  let runner: WorkerRunner | undefined;
   beforeEach(() => store.setUp());
   afterEach(async () => {
     await runner?.stop().catch(() => undefined);
@@ -50,7 +56,7 @@ describe.each([
   });
 
   it('replaces a worker killed with SIGKILL in the middle of 2,000 commands, several times, and counts each command once', async () => {
-    runner = new MultiprocessRunner(system, { env: store.env(), systemModule: SEED_MODULE, supervision: FAST_SUPERVISION });
+    runner = make(system, { env: store.env(), systemModule: SEED_MODULE, supervision: FAST_SUPERVISION });
     await runner.start();
     const worlds = runner.get(WorldsApplication);
     const ids = await Promise.all(Array.from({ length: 10 }, () => worlds.createWorld()));
@@ -80,7 +86,7 @@ describe.each([
 
   it('runs four pipelines with a worker each, with exact totals per pipeline', async () => {
     const pipelineIds = [0, 1, 2, 3];
-    runner = new MultiprocessRunner(system, { env: store.env(), systemModule: SEED_MODULE, pipelineIds });
+    runner = make(system, { env: store.env(), systemModule: SEED_MODULE, pipelineIds });
     await runner.start();
     await Promise.all(
       pipelineIds.map(async (pipelineId) => {
@@ -101,7 +107,7 @@ describe.each([
   });
 
   it('resumes exactly where it stopped when a new runner starts over the same store', async () => {
-    runner = new MultiprocessRunner(system, { env: store.env(), systemModule: SEED_MODULE });
+    runner = make(system, { env: store.env(), systemModule: SEED_MODULE });
     await runner.start();
     const id = await runner.get(WorldsApplication).createWorld();
     for (let i = 0; i < 50; i++) await runner.get(WorldsApplication).makeItSo(id, 'trucks');
@@ -111,14 +117,14 @@ describe.each([
     const worlds = new WorldsApplication({ env: store.env() });
     for (let i = 0; i < 30; i++) await worlds.makeItSo(id, 'trucks');
     await worlds.close();
-    runner = new MultiprocessRunner(system, { env: store.env(), systemModule: SEED_MODULE, isolation: 'thread' });
+    runner = make(system, { env: store.env(), systemModule: SEED_MODULE, isolation: 'thread' });
     await runner.start();
     await runner.waitUntilIdle(30_000);
     expect(await runner.get(Counters).getCount('trucks')).toBe(80);
   });
 
   it('reports a failing policy in a worker as the multi-threaded runner does, goes failed past the limit, and moves on after skip', async () => {
-    runner = new MultiprocessRunner(pickySystem, {
+    runner = make(pickySystem, {
       env: store.env(),
       systemModule: PICKY_MODULE,
       supervision: { minBackoffMs: 5, maxBackoffMs: 10, maxRestarts: 2 },
@@ -149,9 +155,9 @@ describe.each([
   });
 });
 
-describe('the MultiprocessRunner over SQLite, with failing workers', () => {
+describe.each(KINDS)('the %s over SQLite, with failing workers', (kind, make) => {
   const store = sqliteStore();
-  let runner: MultiprocessRunner | undefined;
+  let runner: WorkerRunner | undefined;
   beforeEach(() => store.setUp());
   afterEach(async () => {
     await runner?.stop().catch(() => undefined);
@@ -160,7 +166,7 @@ describe('the MultiprocessRunner over SQLite, with failing workers', () => {
   });
 
   it('kills and replaces a worker stopped with SIGSTOP once it misses its heartbeats', async () => {
-    runner = new MultiprocessRunner(system, {
+    runner = make(system, {
       env: { ...store.env(), SQLITE_BUSY_TIMEOUT_MS: '200' },
       systemModule: SEED_MODULE,
       heartbeat: { intervalMs: 100, timeoutMs: 1000 },
@@ -184,7 +190,7 @@ describe('the MultiprocessRunner over SQLite, with failing workers', () => {
   });
 
   it('leaves no worker behind when its parent is killed with SIGKILL', async () => {
-    const parent = spawn(join(__dirname, '..', '..', '..', 'node_modules', '.bin', 'tsx'), [join(__dirname, 'parent.ts')], {
+    const parent = spawn(join(__dirname, '..', '..', '..', 'node_modules', '.bin', 'tsx'), [join(__dirname, 'parent.ts'), kind], {
       env: { ...process.env, ...store.env() },
       stdio: ['ignore', 'pipe', 'inherit'],
     });
@@ -216,24 +222,24 @@ describe('the MultiprocessRunner over SQLite, with failing workers', () => {
       [PICKY_MODULE, /picky-system\.ts is not the runner's system: it lacks the applications Counters; it has applications the runner's system has not: PickyCounters/],
     ];
     for (const [systemModule, message] of attempts) {
-      const attempt = new MultiprocessRunner(system, { env: store.env(), systemModule: systemModule as { path: string } });
+      const attempt = make(system, { env: store.env(), systemModule: systemModule as { path: string } });
       await expect(attempt.start()).rejects.toThrow(message);
       await attempt.stop();
     }
   });
 
   it('refuses stores that workers cannot share, and a heartbeat that SQLite could outwait', () => {
-    expect(() => new MultiprocessRunner(system, { env: { PERSISTENCE: 'memory' }, systemModule: SEED_MODULE })).toThrow(
-      /PERSISTENCE=memory, which the MultiprocessRunner cannot run: its workers are other processes.*Use PERSISTENCE=sqlite/,
+    expect(() => make(system, { env: { PERSISTENCE: 'memory' }, systemModule: SEED_MODULE })).toThrow(
+      /PERSISTENCE=memory, which the (MultiprocessRunner|ActorRunner with slaves: 'process') cannot run: its workers are other processes.*Use PERSISTENCE=sqlite/,
     );
-    expect(() => new MultiprocessRunner(system, { env: { PERSISTENCE: 'sqlite', SQLITE_DBNAME: ':memory:' }, systemModule: SEED_MODULE })).toThrow(
+    expect(() => make(system, { env: { PERSISTENCE: 'sqlite', SQLITE_DBNAME: ':memory:' }, systemModule: SEED_MODULE })).toThrow(
       /SQLITE_DBNAME=:memory:, which other processes cannot open/,
     );
-    expect(() => new MultiprocessRunner(system, { env: store.env(), systemModule: SEED_MODULE, heartbeat: { timeoutMs: 3000 } })).toThrow(
+    expect(() => make(system, { env: store.env(), systemModule: SEED_MODULE, heartbeat: { timeoutMs: 3000 } })).toThrow(
       /heartbeat.timeoutMs \(3000\) must exceed SQLITE_BUSY_TIMEOUT_MS \(5000\)/,
     );
-    expect(() => new MultiprocessRunner(system, { env: store.env() } as never)).toThrow(RunnerError);
-    expect(() => new MultiprocessRunner(system, { env: store.env(), systemModule: { path: 'relative/system.ts' } })).toThrow(/must be an absolute path/);
+    expect(() => make(system, { env: store.env() } as never)).toThrow(RunnerError);
+    expect(() => make(system, { env: store.env(), systemModule: { path: 'relative/system.ts' } })).toThrow(/must be an absolute path/);
   });
 });
 

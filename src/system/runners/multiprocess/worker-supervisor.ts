@@ -7,7 +7,6 @@ import {
   transition,
   type MasterEffect,
   type MasterState,
-  type Positions,
   type Reply,
   type SupervisionOptions,
   type SupervisorMessage,
@@ -161,25 +160,9 @@ export class WorkerSupervisor {
         if (this.#worker?.slave === slave) this.#worker = undefined;
         // A worker asked to stop that ends before its run did is a crash only while stopping.
         if (asked && this.#state.phase !== 'stopping') return;
-        void this.positions().then((positions) => this.tell({ type: 'slave-exited', generation, error, positions }));
+        void this.deps.follower.recordedPositions(this.pipelineId).then((positions) => this.tell({ type: 'slave-exited', generation, error, positions }));
       },
     });
     return slave;
-  }
-
-  /** The positions as recorded (where a worker that ended left them). */
-  private async positions(): Promise<Positions> {
-    const { follower } = this.deps;
-    const positions: Record<string, number> = {};
-    await Promise.all(
-      follower.upstreamNames.map(async (upstreamName) => {
-        try {
-          positions[upstreamName] = await follower.trackingPosition(upstreamName, this.pipelineId);
-        } catch {
-          // unknown: no progress is assumed
-        }
-      }),
-    );
-    return positions;
   }
 }
