@@ -1,6 +1,7 @@
 import {
   activityOf,
   initialMasterState,
+  RunnerError,
   transition,
   type Follower,
   type MasterEffect,
@@ -47,7 +48,9 @@ export function spawnProcessMaster(parent: ParentRef, name: string, deps: Master
   let worker: { slave: WorkerSlave; generation: number } | undefined;
   let phase: MasterState<unknown>['phase'] = 'idle';
 
-  const spawnWorker = (generation: number, self: ActorRef<MasterMessage>): WorkerSlave => {
+  /** A new worker serving slave `generation` (and the generations after it, if it outlives failed runs). */
+  const spawnWorker = (generation: number, self: ActorRef<MasterMessage>): { slave: WorkerSlave; generation: number } => {
+    const record = { generation } as { slave: WorkerSlave; generation: number };
     const slave: WorkerSlave = deps.workers!.pool.spawn(follower.name, pipelineId, {
       runFinished: (runId) => tell(self, { type: 'run-finished', runId }),
       runFailed: (runId, error, positions) => tell(self, { type: 'slave-crashed', runId, error, positions }),
@@ -55,10 +58,13 @@ export function spawnProcessMaster(parent: ParentRef, name: string, deps: Master
       exited: (error, asked) => {
         if (worker?.slave === slave) worker = undefined;
         if (asked && phase !== 'stopping') return;
-        void follower.recordedPositions(pipelineId).then((positions) => tell(self, { type: 'slave-exited', generation, error, positions }));
+        void follower.recordedPositions(pipelineId).then((positions) =>
+          tell(self, { type: 'slave-exited', generation: record.generation, error, positions }),
+        );
       },
     });
-    return slave;
+    record.slave = slave;
+    return record;
   };
 
   const perform = (effect: MasterEffect<ReplyTo<any>>, self: ActorRef<MasterMessage>): void => {
@@ -74,17 +80,20 @@ export function spawnProcessMaster(parent: ParentRef, name: string, deps: Master
           worker.generation = effect.generation;
           worker.slave.reset();
         } else {
-          worker = { slave: spawnWorker(effect.generation, self), generation: effect.generation };
+          worker = spawnWorker(effect.generation, self);
         }
         return;
       case 'run':
-        if (worker !== undefined) worker.slave.run(effect.runId);
+        // A worker that has just ended is gone before the master hears of it (slave-exited comes
+        // after its positions are read): the run is then that worker's crash.
+        if (deps.workers !== undefined) worker?.slave.run(effect.runId);
         else tell(slaves.get(effect.generation)!, { type: 'run', runId: effect.runId });
         return;
       case 'skip': {
         const { upstreamName, notificationId, reason, replyTo } = effect;
-        if (worker !== undefined) {
-          worker.slave.skip(upstreamName, notificationId, reason).then(
+        if (deps.workers !== undefined) {
+          const skipped = worker?.slave.skip(upstreamName, notificationId, reason) ?? Promise.reject(new RunnerError(`the worker of ${follower.name} (pipeline ${pipelineId}) has ended: try again`));
+          skipped.then(
             (id) => reply(replyTo, ok(id)),
             (error: unknown) => reply(replyTo, failure(error)),
           );

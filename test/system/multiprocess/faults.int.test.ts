@@ -151,7 +151,13 @@ describe.each(KINDS.flatMap(([kind, make]) => [[kind, 'sqlite', make, sqliteStor
     await eventually('the rest to be processed', async () => ((await runner!.get(PickyCounters).getCount('cats')) === 2 ? true : undefined));
     await runner.waitUntilIdle(30_000).catch(() => undefined); // the errors of the failed runs are reported once
     await runner.waitUntilIdle(30_000);
-    expect((await processOf(runner)).state).toBe('idle');
+    const kept = await processOf(runner);
+    expect(kept.state).toBe('idle');
+    // The worker outlived the failed runs; killed now, it is still replaced.
+    process.kill(kept.pid!, 'SIGKILL');
+    await worlds.makeItSo(id, 'cats');
+    await eventually('the worker to be replaced', async () => ((await runner!.get(PickyCounters).getCount('cats')) === 3 ? true : undefined));
+    expect((await processOf(runner)).pid).not.toBe(kept.pid);
   });
 });
 

@@ -1,3 +1,4 @@
+import { RunnerError } from '../../errors';
 import type { Follower } from '../../follower';
 import {
   activityOf,
@@ -110,10 +111,12 @@ export class WorkerSupervisor {
           this.#worker.generation = effect.generation;
           this.#worker.slave.reset();
         } else {
-          this.#worker = { slave: this.spawn(effect.generation), generation: effect.generation };
+          this.#worker = this.spawn(effect.generation);
         }
         return;
       case 'run': {
+        // A worker that has just ended is gone before the machine hears of it (slave-exited comes
+        // after its positions are read): the run is then that worker's crash.
         const waitFor = this.#waitFor;
         this.#waitFor = {};
         this.#worker?.slave.run(effect.runId, waitFor);
@@ -121,7 +124,9 @@ export class WorkerSupervisor {
       }
       case 'skip': {
         const { upstreamName, notificationId, reason, replyTo } = effect;
-        const skipped = this.#worker?.slave.skip(upstreamName, notificationId, reason) ?? Promise.reject(new Error('no worker'));
+        const skipped =
+          this.#worker?.slave.skip(upstreamName, notificationId, reason) ??
+          Promise.reject(new RunnerError(`the worker of ${this.applicationName} (pipeline ${this.pipelineId}) has ended: try again`));
         skipped.then(
           (id) => replyTo(ok(id)),
           (error: unknown) => replyTo(failure(error)),
@@ -151,7 +156,9 @@ export class WorkerSupervisor {
     }
   }
 
-  private spawn(generation: number): WorkerSlave {
+  /** A new worker serving slave `generation` (and the generations after it, if it outlives failed runs). */
+  private spawn(generation: number): { slave: WorkerSlave; generation: number } {
+    const record = { generation } as { slave: WorkerSlave; generation: number };
     const slave: WorkerSlave = new WorkerSlave(this.deps, {
       runFinished: (runId) => this.tell({ type: 'run-finished', runId }),
       runFailed: (runId, error, positions) => this.tell({ type: 'slave-crashed', runId, error, positions }),
@@ -160,9 +167,12 @@ export class WorkerSupervisor {
         if (this.#worker?.slave === slave) this.#worker = undefined;
         // A worker asked to stop that ends before its run did is a crash only while stopping.
         if (asked && this.#state.phase !== 'stopping') return;
-        void this.deps.follower.recordedPositions(this.pipelineId).then((positions) => this.tell({ type: 'slave-exited', generation, error, positions }));
+        void this.deps.follower
+          .recordedPositions(this.pipelineId)
+          .then((positions) => this.tell({ type: 'slave-exited', generation: record.generation, error, positions }));
       },
     });
-    return slave;
+    record.slave = slave;
+    return record;
   }
 }
