@@ -45,7 +45,7 @@ describe('the bank-account example', () => {
   });
 
   it('passes its specifications under node --test', async () => {
-    const { code, stdout } = await runScript('--test', [join(EXAMPLE, 'accounts.test.ts')], {}); // tsx --test <file>
+    const { code, stdout } = await runScript(join(EXAMPLE, 'accounts.test.ts'), [], {}, { tsx: ['--test'] });
     expect(stdout).toMatch(/^# pass 4$/m);
     expect(code).toBe(0);
   });
