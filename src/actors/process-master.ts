@@ -6,8 +6,9 @@ import {
   type Follower,
   type MasterEffect,
   type MasterState,
+  startServingWorker,
+  type ServingWorker,
   type SupervisionOptions,
-  type WorkerSlave,
 } from '../system';
 import type { ProcessWorkers } from './process-workers';
 import { spawnProcessSlave } from './process-slave';
@@ -45,27 +46,24 @@ export function spawnProcessMaster(parent: ParentRef, name: string, deps: Master
   /** Aborted on stop, so that a run in flight ends after its current batch instead of the whole backlog. */
   const stopRequested = new AbortController();
   /** With process slaves: the worker now doing the work, and the slave generation it serves. */
-  let worker: { slave: WorkerSlave; generation: number } | undefined;
-  let phase: MasterState<unknown>['phase'] = 'idle';
+  let worker: ServingWorker | undefined;
+  /** The machine's state as of the last transition (a worker's end is judged by it). */
+  let current: MasterState<ReplyTo<any>> = initialMasterState;
 
   /** A new worker serving slave `generation` (and the generations after it, if it outlives failed runs). */
-  const spawnWorker = (generation: number, self: ActorRef<MasterMessage>): { slave: WorkerSlave; generation: number } => {
-    const record = { generation } as { slave: WorkerSlave; generation: number };
-    const slave: WorkerSlave = deps.workers!.pool.spawn(follower.name, pipelineId, {
-      runFinished: (runId) => tell(self, { type: 'run-finished', runId }),
-      runFailed: (runId, error, positions) => tell(self, { type: 'slave-crashed', runId, error, positions }),
+  const spawnWorker = (generation: number, self: ActorRef<MasterMessage>): ServingWorker =>
+    startServingWorker({
+      generation,
+      follower,
+      pipelineId,
+      spawn: (events) => deps.workers!.pool.spawn(follower.name, pipelineId, events),
+      tell: (message) => tell(self, message),
+      state: () => current,
       recorded: deps.workers!.recorded,
-      exited: (error, asked) => {
-        if (worker?.slave === slave) worker = undefined;
-        if (asked && phase !== 'stopping') return;
-        void follower.recordedPositions(pipelineId).then((positions) =>
-          tell(self, { type: 'slave-exited', generation: record.generation, error, positions }),
-        );
+      gone: (ended) => {
+        if (worker === ended) worker = undefined;
       },
     });
-    record.slave = slave;
-    return record;
-  };
 
   const perform = (effect: MasterEffect<ReplyTo<any>>, self: ActorRef<MasterMessage>): void => {
     switch (effect.type) {
@@ -141,7 +139,7 @@ export function spawnProcessMaster(parent: ParentRef, name: string, deps: Master
         return state;
       }
       const next = transition<ReplyTo<any>>(state, message, { applicationName: follower.name, pipelineId, supervision, now: Date.now(), random });
-      phase = next.state.phase;
+      current = next.state;
       for (const effect of next.effects) perform(effect, ctx.self);
       return next.state;
     },

@@ -241,7 +241,7 @@ describe('Application configuration', () => {
 
   it('names the key of a bad PERSISTENCE value', () => {
     expect(() => new WorldsApplication({ env: { PERSISTENCE: 'mongo' } })).toThrow(
-      "PERSISTENCE='mongo' is not valid: expected one of memory, sqlite, postgres",
+      "PERSISTENCE='mongo' is neither a registered persistence module (memory, sqlite, postgres",
     );
     expect(() => new WorldsApplication({ env: { WORLDSAPPLICATION_PERSISTENCE: 'mongo' } })).toThrow(
       /^WORLDSAPPLICATION_PERSISTENCE='mongo'/,

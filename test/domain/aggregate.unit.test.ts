@@ -9,6 +9,7 @@ import {
   topicOf,
   TopicError,
 } from '../../src';
+import { aggregateSpecification, event } from '../../src/testing';
 import { World } from '../seed-example';
 
 describe('Aggregate', () => {
@@ -38,6 +39,15 @@ describe('Aggregate', () => {
     expect(events.map((e) => e.originatorVersion)).toEqual([1, 2, 3]);
     expect((events[2] as InstanceType<typeof World.SomethingHappened>).what).toBe('trucks');
     expect(world.modifiedOn).toBe(events[2].timestamp);
+  });
+
+  it('records what happens in a world after the history it has (given/when/then)', () => {
+    const { aggregate } = aggregateSpecification(World)
+      .given(World.Created, {})
+      .given(World.SomethingHappened, { what: 'dinosaurs' })
+      .when((world) => world.makeItSo('trucks'))
+      .thenEvents(event(World.SomethingHappened, { what: 'trucks' }, { originatorVersion: 3 }));
+    expect(aggregate.history).toEqual(['dinosaurs', 'trucks']);
   });
 
   it('makes events immutable, deeply', () => {
@@ -100,7 +110,9 @@ describe('Aggregate', () => {
         return Account._create(Account.Opened, { owner });
       }
     }
-    const account = Account.open('alice');
+    const { aggregate: account } = aggregateSpecification(Account)
+      .when(() => Account.open('alice'))
+      .thenEvents(event(Account.Opened, { owner: 'alice' }, { originatorVersion: 1 }));
     expect(account.owner).toBe('alice');
     expect(account.id).toMatch(/^[0-9a-f-]{36}$/);
   });

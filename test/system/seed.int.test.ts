@@ -10,7 +10,8 @@ import {
   SteppingSingleThreadedRunner,
 } from '../../src';
 import { join } from 'node:path';
-import { Counters, system, WorldsApplication } from '../seed-example';
+import { event, processSpecification, untilIdle } from '../../src/testing';
+import { Counter, Counters, system, World, WorldsApplication } from '../seed-example';
 import { ALL_STORES } from '../support/stores';
 
 interface RunnerKind {
@@ -27,36 +28,36 @@ const RUNNERS: RunnerKind[] = [
   {
     name: 'MultiThreadedRunner',
     make: (env) => new MultiThreadedRunner(system, { env }),
-    settle: (runner) => (runner as MultiThreadedRunner).waitUntilIdle(),
+    settle: (runner) => untilIdle(runner),
   },
   {
     name: 'SteppingSingleThreadedRunner',
     make: (env) => new SteppingSingleThreadedRunner(system, { env, tickIntervalMs: 2 }),
-    settle: (runner) => (runner as SteppingSingleThreadedRunner).waitUntilIdle(),
+    settle: (runner) => untilIdle(runner),
   },
   {
     name: 'SteppingMultiThreadedRunner',
     make: (env) => new SteppingMultiThreadedRunner(system, { env, tickIntervalMs: 2 }),
-    settle: (runner) => (runner as SteppingMultiThreadedRunner).waitUntilIdle(),
+    settle: (runner) => untilIdle(runner),
   },
   {
     name: 'ActorRunner',
     make: (env) => new ActorRunner(system, { env }),
-    settle: (runner) => (runner as ActorRunner).waitUntilIdle(),
+    settle: (runner) => untilIdle(runner),
   },
   ...(['process', 'thread'] as const).map(
     (isolation): RunnerKind => ({
       name: `MultiprocessRunner (isolation: ${isolation})`,
       sharedStoresOnly: true,
       make: (env) => new MultiprocessRunner(system, { env, isolation, systemModule: { path: join(__dirname, '..', 'seed-example.ts') } }),
-      settle: (runner) => runner.waitUntilIdle(),
+      settle: (runner) => untilIdle(runner),
     }),
   ),
   {
     name: "ActorRunner with slaves: 'process'",
     sharedStoresOnly: true,
     make: (env) => new ActorRunner(system, { env, slaves: 'process', systemModule: { path: join(__dirname, '..', 'seed-example.ts') } }),
-    settle: (runner) => runner.waitUntilIdle(),
+    settle: (runner) => untilIdle(runner),
   },
 ];
 
@@ -136,5 +137,32 @@ describe.each(ALL_STORES.map((make) => [make().name, make] as const))('the seed 
       expect(await counters.getCount('trucks')).toBe(2);
       expect(await counters.getCount('internet')).toBe(1);
     });
+  });
+});
+
+describe('the seed’s Counters policy (given/when/then)', () => {
+  const counters = processSpecification(Counters, { upstream: WorldsApplication });
+  const world = (...whats: string[]): World => {
+    const made = World.create();
+    for (const what of whats) made.makeItSo(what);
+    return made;
+  };
+
+  it('creates a counter for the first thing that happens, and counts it', async () => {
+    const { process } = await counters
+      .when(world('dinosaurs'))
+      .thenEvents(event(Counter.Created, {}, { originatorId: Counter.createId('dinosaurs') }), Counter.Incremented);
+    expect(await process.getCount('dinosaurs')).toBe(1);
+  });
+
+  it('counts a thing again in any world, on the counter the earlier worlds made', async () => {
+    await counters
+      .given(world('dinosaurs', 'trucks'), world('dinosaurs'))
+      .when(world('trucks'))
+      .thenEvents(event(Counter.Incremented, {}, { originatorId: Counter.createId('trucks'), originatorVersion: 3 }));
+  });
+
+  it('counts nothing for a world that is only created', async () => {
+    await counters.when(world()).thenNothingHappened();
   });
 });

@@ -1,6 +1,5 @@
-import type { PoolClient } from 'pg';
 import { APPLICATIONS_TABLE, quoteIdentifier, tablePrefix, tablesOwnedByAnother } from '../names';
-import type { PostgresDatastore } from './datastore';
+import type { PostgresDatastore, TransactionSession } from './datastore';
 import { objectName, relation, type Relation } from './tables';
 
 /** What to create: the statements, and the names (tables, indexes) that exist once they ran. */
@@ -78,17 +77,17 @@ function applicationsTable(schema: string): TableDefinition {
  * (ConfigurationError) when another application, whose name differs only by case, owns them.
  * Two first claims racing queue on the primary key; the later one then reads the earlier's row.
  */
-async function claimTables(client: PoolClient, schema: string, applicationName: string): Promise<void> {
+async function claimTables(session: TransactionSession, schema: string, applicationName: string): Promise<void> {
   const table = relation(schema, APPLICATIONS_TABLE);
   const prefix = tablePrefix(applicationName);
   const select = `SELECT application_name FROM ${table.sql} WHERE table_prefix = $1`;
-  let { rows } = await client.query<{ application_name: string }>(select, [prefix]);
+  let rows = await session.query<{ application_name: string }>(select, [prefix]);
   if (rows.length === 0) {
-    await client.query(
+    await session.query(
       `INSERT INTO ${table.sql} (table_prefix, application_name) VALUES ($1, $2) ON CONFLICT (table_prefix) DO NOTHING`,
       [prefix, applicationName],
     );
-    ({ rows } = await client.query<{ application_name: string }>(select, [prefix]));
+    rows = await session.query<{ application_name: string }>(select, [prefix]);
   }
   const owner = rows[0].application_name;
   if (owner !== applicationName) throw tablesOwnedByAnother(`PostgreSQL schema '${schema}'`, applicationName, owner);
@@ -104,10 +103,10 @@ const COUNT_EXISTING = `
 
 const SCHEMA_EXISTS = 'SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = $1';
 
-async function allExist(client: PoolClient, definitions: readonly TableDefinition[]): Promise<boolean> {
+async function allExist(session: TransactionSession, definitions: readonly TableDefinition[]): Promise<boolean> {
   for (const definition of definitions) {
-    const { rows } = await client.query<{ existing: number }>(COUNT_EXISTING, [definition.schema, definition.objects]);
-    if (rows[0].existing !== definition.objects.length) return false;
+    const [row] = await session.query<{ existing: number }>(COUNT_EXISTING, [definition.schema, definition.objects]);
+    if (row.existing !== definition.objects.length) return false;
   }
   return true;
 }
@@ -129,16 +128,16 @@ export async function createTables(datastore: PostgresDatastore, tables: readonl
   const operation = `creating tables ${tables.map((d) => d.objects[0]).join(', ')} in schema ${schema}`;
   for (let attempt = 1; ; attempt++) {
     try {
-      await datastore.transaction(operation, async (client) => {
-        if (!(await allExist(client, definitions))) {
-          await client.query(DDL_LOCK);
-          const { rows } = await client.query(SCHEMA_EXISTS, [schema]);
-          if (rows.length === 0) await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdentifier(schema)}`);
+      await datastore.transaction(operation, async (session) => {
+        if (!(await allExist(session, definitions))) {
+          await session.query(DDL_LOCK);
+          const rows = await session.query(SCHEMA_EXISTS, [schema]);
+          if (rows.length === 0) await session.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdentifier(schema)}`);
           for (const definition of definitions) {
-            for (const statement of definition.statements) await client.query(statement);
+            for (const statement of definition.statements) await session.query(statement);
           }
         }
-        await claimTables(client, schema, datastore.options.applicationName);
+        await claimTables(session, schema, datastore.options.applicationName);
       });
       return;
     } catch (error) {

@@ -1,25 +1,37 @@
-import {
-  Pool,
-  types,
-  type CustomTypesConfig,
-  type PoolClient,
-  type PoolConfig,
-  type QueryArrayConfig,
-  type QueryConfig,
-  type QueryResult,
-  type QueryResultRow,
-} from 'pg';
+import type { CustomTypesConfig, Pool, PoolClient, PoolConfig, QueryArrayConfig, QueryConfig, QueryResult, QueryResultRow } from 'pg';
 import { OperationalError } from '../errors';
+import { requireOptionalPeer } from '../peers';
 import { isConnectionError, toPersistenceError } from './errors';
 import type { ResolvedPostgresOptions } from './options';
 
+// pg (node-postgres) is an optional peer dependency: it is loaded when a PostgreSQL factory is
+// made, and the declarations this package ships name none of its types (a consumer that uses
+// another store needs neither the driver nor its @types): what the datastore offers the
+// recorders (sessions, transactions, rows) is typed with the interfaces below.
+
+let driver: typeof import('pg') | undefined;
+
+/** node-postgres, loaded on first use (a ConfigurationError naming the package when it is not installed). */
+function pg(): typeof import('pg') {
+  driver ??= requireOptionalPeer<typeof import('pg')>('pg', 'PostgreSQL persistence (PERSISTENCE=postgres, PostgresInfrastructureFactory)');
+  return driver;
+}
+
 /**
  * Where statements run: autocommit on a pooled connection (PostgresDatastore.session), or inside
- * a transaction (transactionSession). Either way each statement is prepared by name, its rows are
+ * a transaction (TransactionSession). Either way each statement is prepared by name, its rows are
  * arrays of the selected columns' values and BIGINTs are numbers (see queryArrays).
  */
 export interface Session {
   queryArrays(sql: string, values: readonly unknown[]): Promise<unknown[][]>;
+}
+
+/** A row as node-postgres gives it: the selected columns by name. */
+export type Row = object;
+
+/** The statements of a transaction (datastore.transaction): rows by column name, or as arrays. */
+export interface TransactionSession extends Session {
+  query<R extends Row = Record<string, unknown>>(sql: string, values?: readonly unknown[]): Promise<R[]>;
 }
 
 /**
@@ -29,13 +41,13 @@ export interface Session {
  * such read, so that followers never wait for connections behind a crowd of commands.
  */
 export class PostgresDatastore {
-  readonly pool: Pool;
+  readonly #pool: Pool;
   #logPool: Pool | undefined;
   private readonly created = new Map<string, Promise<void>>();
   private closing: Promise<void> | undefined;
 
   constructor(readonly options: ResolvedPostgresOptions) {
-    this.pool = openPool(options, options.poolSize);
+    this.#pool = openPool(options, options.poolSize);
   }
 
   /** The pool of notification-log reads (see the class). */
@@ -62,7 +74,7 @@ export class PostgresDatastore {
   }
 
   /** One statement on a pooled connection (autocommit). */
-  async query<R extends QueryResultRow>(operation: string, sql: string, values?: unknown[]): Promise<R[]> {
+  async query<R extends Row>(operation: string, sql: string, values?: unknown[]): Promise<R[]> {
     return (await this.statement<R>(operation, { text: sql, values })).rows;
   }
 
@@ -72,7 +84,7 @@ export class PostgresDatastore {
    * stay below 2^53.
    */
   async queryArrays(operation: string, sql: string, values?: unknown[]): Promise<unknown[][]> {
-    return (await this.statement<unknown[]>(operation, { text: sql, values, rowMode: 'array', types: ARRAY_TYPES })).rows;
+    return (await this.statement<unknown[]>(operation, { text: sql, values, rowMode: 'array', types: arrayTypes() })).rows;
   }
 
   /** Statements in autocommit, each on a pooled connection; errors name `operation`. */
@@ -82,7 +94,7 @@ export class PostgresDatastore {
 
   /** queryArrays, for a read of the notification log: on the pool of such reads. */
   async queryLogArrays(operation: string, sql: string, values?: unknown[]): Promise<unknown[][]> {
-    return (await this.statement<unknown[]>(operation, { text: sql, values, rowMode: 'array', types: ARRAY_TYPES }, this.logPool)).rows;
+    return (await this.statement<unknown[]>(operation, { text: sql, values, rowMode: 'array', types: arrayTypes() }, this.logPool)).rows;
   }
 
   /**
@@ -91,13 +103,13 @@ export class PostgresDatastore {
    * discarded, which ends the transaction on the server) and the error is mapped and rethrown.
    * The client always goes back to the pool.
    */
-  async transaction<T>(operation: string, work: (client: PoolClient) => Promise<T>, begin = 'BEGIN'): Promise<T> {
+  async transaction<T>(operation: string, work: (session: TransactionSession) => Promise<T>, begin = 'BEGIN'): Promise<T> {
     const client = await this.connect(operation);
     let discard: Error | undefined;
     let committing = false;
     try {
       await client.query(begin);
-      const result = await work(client);
+      const result = await work(transactionSession(client));
       committing = true;
       await client.query('COMMIT');
       return result;
@@ -118,7 +130,7 @@ export class PostgresDatastore {
   }
 
   /** A pooled client, once the datastore is known to be open; connection errors mapped. */
-  private async connect(operation: string, pool = this.pool): Promise<PoolClient> {
+  private async connect(operation: string, pool = this.#pool): Promise<PoolClient> {
     this.checkOpen(operation);
     try {
       return await pool.connect();
@@ -132,15 +144,15 @@ export class PostgresDatastore {
    * error, the client goes back to the pool after an error of the statement (a version conflict, a
    * bad value): only a broken connection is discarded.
    */
-  private async statement<R extends QueryResultRow>(
+  private async statement<R extends Row>(
     operation: string,
     config: QueryConfig | QueryArrayConfig,
-    pool = this.pool,
-  ): Promise<QueryResult<R>> {
+    pool = this.#pool,
+  ): Promise<QueryResult<R & QueryResultRow>> {
     const client = await this.connect(operation, pool);
     let discard: Error | undefined;
     try {
-      return (await client.query({ ...config, name: preparedName(config.text) } as QueryConfig)) as QueryResult<R>;
+      return (await client.query({ ...config, name: preparedName(config.text) } as QueryConfig)) as QueryResult<R & QueryResultRow>;
     } catch (error) {
       if (isConnectionError(error)) discard = error instanceof Error ? error : new Error(String(error));
       throw toPersistenceError(error, { operation });
@@ -152,7 +164,7 @@ export class PostgresDatastore {
   /** Ends the pools (idempotent); waits for checked-out clients to be released. */
   close(): Promise<void> {
     if (this.closing === undefined) {
-      const pools = [this.pool, ...(this.#logPool === undefined ? [] : [this.#logPool])];
+      const pools = [this.#pool, ...(this.#logPool === undefined ? [] : [this.#logPool])];
       this.closing = Promise.all(pools.map((pool) => pool.end().catch(() => undefined))).then(() => undefined);
     }
     return this.closing;
@@ -166,10 +178,12 @@ export class PostgresDatastore {
 }
 
 /** Statements of the transaction open on `client` (datastore.transaction maps their errors). */
-export function transactionSession(client: PoolClient): Session {
+function transactionSession(client: PoolClient): TransactionSession {
   return {
+    query: async <R extends Row>(sql: string, values?: readonly unknown[]) =>
+      (await client.query<R & QueryResultRow>(sql, values as unknown[] | undefined)).rows,
     queryArrays: async (sql, values) =>
-      (await client.query({ text: sql, values: values as unknown[], name: preparedName(sql), rowMode: 'array', types: ARRAY_TYPES })).rows,
+      (await client.query({ text: sql, values: values as unknown[], name: preparedName(sql), rowMode: 'array', types: arrayTypes() })).rows,
   };
 }
 
@@ -189,11 +203,19 @@ const PREPARED_NAMES = new Map<string, string>();
 
 const INT8_OID = 20;
 
+let ARRAY_TYPES: CustomTypesConfig | undefined;
+
 /** node-postgres' parsers, but BIGINT (a decimal string by default) as a number. */
-const ARRAY_TYPES: CustomTypesConfig = {
-  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
-    oid === INT8_OID && format !== 'binary' ? Number : types.getTypeParser(oid, format)) as CustomTypesConfig['getTypeParser'],
-};
+function arrayTypes(): CustomTypesConfig {
+  if (ARRAY_TYPES === undefined) {
+    const { types } = pg();
+    ARRAY_TYPES = {
+      getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+        oid === INT8_OID && format !== 'binary' ? Number : types.getTypeParser(oid, format)) as CustomTypesConfig['getTypeParser'],
+    };
+  }
+  return ARRAY_TYPES;
+}
 
 /** The listener of connection errors that the pool or the statement in flight already handles. */
 function ignore(): void {}
@@ -209,7 +231,7 @@ function openPool(options: ResolvedPostgresOptions, max: number): Pool {
   if (options.connectionString !== undefined) config.connectionString = options.connectionString;
   // Names the connections in pg_stat_activity, unless PGAPPNAME or the URL says otherwise.
   if (process.env.PGAPPNAME === undefined) config.application_name = `es:${options.applicationName}`.slice(0, 63);
-  const pool = new Pool(config);
+  const pool = new (pg().Pool)(config);
   // An idle connection that dies (server restart, pg_terminate_backend) makes the pool emit
   // 'error': without a listener that would crash the process. The pool removes the client.
   pool.on('error', ignore);

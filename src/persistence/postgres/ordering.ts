@@ -1,6 +1,6 @@
 import type { Notification } from '../records';
 import type { SelectNotificationsOptions } from '../recorders';
-import { transactionSession, type PostgresDatastore } from './datastore';
+import type { PostgresDatastore } from './datastore';
 import { maxNotificationIdById, maxNotificationIdByWatermark } from './max-notification-id';
 import type { PostgresOrdering } from './options';
 import { selectNotificationsById, selectNotificationsByWatermark } from './select-notifications';
@@ -45,7 +45,7 @@ const WATERMARK_ORDERING: LogOrdering = {
 const LOCK_ORDERING: LogOrdering = {
   write: (datastore, operation, table, statement) =>
     statement.writesEvents
-      ? datastore.transaction(operation, (client) => statement.run(transactionSession(client)), `BEGIN; LOCK TABLE ${table.sql} IN EXCLUSIVE MODE`)
+      ? datastore.transaction(operation, (session) => statement.run(session), `BEGIN; LOCK TABLE ${table.sql} IN EXCLUSIVE MODE`)
       : statement.run(datastore.session(operation)),
   selectNotifications: selectNotificationsById,
   maxNotificationId: maxNotificationIdById,

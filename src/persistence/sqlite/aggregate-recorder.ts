@@ -1,10 +1,10 @@
-import type Database from 'better-sqlite3';
 import { OperationalError, RecordConflictError, versionConflict } from '../errors';
 import { AGGREGATE_RUNG, InsertEventsTemplate, type EventsWrite, type Rung, type WriteSteps } from '../insert-events';
 import { quoteIdentifier } from '../names';
 import type { StoredEvent } from '../records';
 import type { AggregateRecorder, SelectEventsOptions } from '../recorders';
 import type { SqliteConnection } from './connection';
+import type { SqliteDatabase, SqliteStatement, SqliteTransaction } from './driver';
 import { isUniqueViolation } from './errors';
 import { EVENT_COLUMNS, EventTuple, toStoredEvents } from './rows';
 import { createAggregateTable } from './schema';
@@ -19,15 +19,15 @@ export class SqliteAggregateRecorder extends InsertEventsTemplate<number[]> impl
   protected readonly insertOperation: string;
   /** Quoted name of the table the events are in. */
   protected readonly table: string;
-  private readonly statements = new Map<string, Database.Statement>();
-  private readonly rawStatements = new Map<string, Database.Statement>();
-  private readonly pluckStatements = new Map<string, Database.Statement>();
+  private readonly statements = new Map<string, SqliteStatement>();
+  private readonly rawStatements = new Map<string, SqliteStatement>();
+  private readonly pluckStatements = new Map<string, SqliteStatement>();
   /** `<action> on <table>`, for errors, made once per action. */
   private readonly actions = new Map<string, string>();
   /** The immediate transaction of a write; its steps push the notification ids they give. */
-  private writer?: Database.Transaction<(write: EventsWrite, steps: WriteSteps<number[]>) => number[]>;
+  private writer?: SqliteTransaction<(write: EventsWrite, steps: WriteSteps<number[]>) => number[]>;
   /** The immediate transaction of a group: each write in a savepoint of its own (a nested writer). */
-  private groupWriter?: Database.Transaction<(writes: readonly EventsWrite[], steps: WriteSteps<number[]>) => Array<number[] | Error>>;
+  private groupWriter?: SqliteTransaction<(writes: readonly EventsWrite[], steps: WriteSteps<number[]>) => Array<number[] | Error>>;
   private closed = false;
   private readonly insertSql: string;
   private readonly selectEventsSql: { readonly asc: string; readonly desc: string };
@@ -96,7 +96,7 @@ export class SqliteAggregateRecorder extends InsertEventsTemplate<number[]> impl
   }
 
   /** The transaction of one write (made once): its steps push the notification ids they give. */
-  private writerOf(db: Database.Database): Database.Transaction<(write: EventsWrite, steps: WriteSteps<number[]>) => number[]> {
+  private writerOf(db: SqliteDatabase): SqliteTransaction<(write: EventsWrite, steps: WriteSteps<number[]>) => number[]> {
     this.writer ??= db.transaction((of: EventsWrite, run: WriteSteps<number[]>) => {
       const ids: number[] = [];
       run(ids, of);
@@ -112,7 +112,7 @@ export class SqliteAggregateRecorder extends InsertEventsTemplate<number[]> impl
   }
 
   /** Runs `insert` for each event in turn; a version already taken raises RecordConflictError naming it. */
-  protected insertEach(sql: string, events: readonly StoredEvent[], insert: (statement: Database.Statement, event: StoredEvent) => void): void {
+  protected insertEach(sql: string, events: readonly StoredEvent[], insert: (statement: SqliteStatement, event: StoredEvent) => void): void {
     const statement = this.statement(sql);
     let index = 0;
     try {
@@ -123,22 +123,22 @@ export class SqliteAggregateRecorder extends InsertEventsTemplate<number[]> impl
   }
 
   /** The prepared statement for `sql`, prepared once per recorder. */
-  protected statement(sql: string): Database.Statement {
+  protected statement(sql: string): SqliteStatement {
     return this.prepared(this.statements, sql, 'rows');
   }
 
   /** The prepared statement for `sql` in raw mode: rows are arrays of the selected columns' values. */
-  protected rawStatement(sql: string): Database.Statement {
+  protected rawStatement(sql: string): SqliteStatement {
     return this.prepared(this.rawStatements, sql, 'raw');
   }
 
   /** The prepared statement for `sql` in pluck mode: rows are the first selected column's values. */
-  protected pluckStatement(sql: string): Database.Statement {
+  protected pluckStatement(sql: string): SqliteStatement {
     return this.prepared(this.pluckStatements, sql, 'pluck');
   }
 
   /** Runs `work` on the open connection, with SQLite's errors translated. */
-  protected run<T>(action: string, work: (db: Database.Database) => T): T {
+  protected run<T>(action: string, work: (db: SqliteDatabase) => T): T {
     if (this.closed) {
       throw new OperationalError(`the recorder of ${this.tableName} in SQLite database '${this.connection.file}' is closed (${action})`);
     }
@@ -150,7 +150,7 @@ export class SqliteAggregateRecorder extends InsertEventsTemplate<number[]> impl
     return this.connection.run(described, work);
   }
 
-  private prepared(cache: Map<string, Database.Statement>, sql: string, mode: 'rows' | 'raw' | 'pluck'): Database.Statement {
+  private prepared(cache: Map<string, SqliteStatement>, sql: string, mode: 'rows' | 'raw' | 'pluck'): SqliteStatement {
     let statement = cache.get(sql);
     if (statement === undefined) {
       // Statements differ by their literal limits (see withLimit): keep the most recent ones.

@@ -1,7 +1,7 @@
-import Database from 'better-sqlite3';
 import { resolve } from 'node:path';
 import { OperationalError } from '../errors';
 import { APPLICATIONS_TABLE, quoteIdentifier, tablePrefix, tablesOwnedByAnother } from '../names';
+import { openDatabase, type SqliteDatabase } from './driver';
 import { mapSqliteError } from './errors';
 import type { ResolvedSqliteOptions } from './options';
 
@@ -17,7 +17,7 @@ export class SqliteConnection {
   readonly file: string;
   readonly busyTimeoutMs: number;
   private readonly shared: SharedDatabase;
-  private readonly db: Database.Database;
+  private readonly db: SqliteDatabase;
   private readonly createdTables = new Set<string>();
   private closed = false;
 
@@ -38,7 +38,7 @@ export class SqliteConnection {
   }
 
   /** The open database; OperationalError once the connection is closed. */
-  database(action: string): Database.Database {
+  database(action: string): SqliteDatabase {
     if (!this.isOpen) {
       throw new OperationalError(`SQLite database '${this.file}' is closed: its factory was closed (${action})`);
     }
@@ -46,7 +46,7 @@ export class SqliteConnection {
   }
 
   /** Runs `work` against the open database, translating SQLite's errors (see mapSqliteError). */
-  run<T>(action: string, work: (db: Database.Database) => T): T {
+  run<T>(action: string, work: (db: SqliteDatabase) => T): T {
     const db = this.database(action);
     return this.attempt(action, () => work(db));
   }
@@ -103,7 +103,7 @@ export class SqliteConnection {
 /** A connection and how many handles use it; `key` names it among this thread's shared ones. */
 interface SharedDatabase {
   readonly key?: string;
-  readonly db: Database.Database;
+  readonly db: SqliteDatabase;
   handles: number;
 }
 
@@ -118,7 +118,7 @@ function acquire(options: ResolvedSqliteOptions): SharedDatabase {
     existing.handles += 1;
     return existing;
   }
-  const db = new Database(options.dbName, { timeout: options.busyTimeoutMs });
+  const db = openDatabase(options.dbName, { timeout: options.busyTimeoutMs });
   try {
     configure(db, options);
   } catch (error) {
@@ -138,7 +138,7 @@ function release(shared: SharedDatabase): void {
 }
 
 /** WAL lets readers go on while one writer writes; it is a property of the file, kept once set. */
-function configure(db: Database.Database, options: ResolvedSqliteOptions): void {
+function configure(db: SqliteDatabase, options: ResolvedSqliteOptions): void {
   if (!options.inMemory) db.pragma('journal_mode = WAL');
   db.pragma(`synchronous = ${options.synchronous}`); // one of four checked words
 }

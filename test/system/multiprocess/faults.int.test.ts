@@ -6,10 +6,12 @@ import { join } from 'node:path';
 import { ActorRunner, MultiprocessRunner, PolicyError, RunnerError, type ProcessStatus, type System } from '../../../src';
 import { Counters, system, WorldsApplication } from '../../seed-example';
 import { postgresStore, sqliteStore, type StoreSetup } from '../../support/stores';
+import { system as chainSystem, Tallies } from './chain-system';
 import { PickyCounters, system as pickySystem } from './picky-system';
 
 const SEED_MODULE = { path: join(__dirname, '..', '..', 'seed-example.ts') };
 const PICKY_MODULE = { path: join(__dirname, 'picky-system.ts') };
+const CHAIN_MODULE = { path: join(__dirname, 'chain-system.ts') };
 const FAST_SUPERVISION = { minBackoffMs: 10, maxBackoffMs: 100 };
 
 /** What the tests need of a runner whose processes run in workers: both kinds have it. */
@@ -193,6 +195,26 @@ describe.each(KINDS)('the %s over SQLite, with failing workers', (kind, make) =>
     await runner.waitUntilIdle(30_000).catch(() => undefined); // the kill, reported once
     await runner.waitUntilIdle(30_000);
     expect(await runner.get(Counters).getCount('internet')).toBe(1);
+  });
+
+  it("prompts a worker that follows another worker's log, without waiting for the poll", async () => {
+    runner = make(chainSystem, { env: store.env(), systemModule: CHAIN_MODULE, pollIntervalMs: 600_000 });
+    await runner.start();
+    const worlds = runner.get(WorldsApplication);
+    const id = await worlds.createWorld();
+    for (let i = 0; i < 20; i++) await worlds.makeItSo(id, 'dinosaurs');
+    // No waitUntilIdle (it nudges every process): only prompts move Tallies along.
+    await eventually('Tallies to have counted every increment', async () => ((await runner!.get(Tallies).getTally()) === 20 ? true : undefined), 10_000);
+  });
+
+  it('kills a worker that does not exit within the grace period when stopping, leaving nothing running', async () => {
+    runner = make(system, { env: store.env(), systemModule: SEED_MODULE, stopGraceMs: 300 });
+    await runner.start();
+    const stuck = (await processOf(runner)).pid!;
+    process.kill(stuck, 'SIGSTOP');
+    await runner.stop();
+    expect(alive(stuck)).toBe(false);
+    runner = undefined;
   });
 
   it('leaves no worker behind when its parent is killed with SIGKILL', async () => {

@@ -1,4 +1,6 @@
 import { EventSourcingError } from '../../../domain';
+import type { Follower } from '../../follower';
+import type { MasterState, SupervisorMessage } from '../../supervision';
 import { errorFrom, type FromWorker, type Positions, type WorkerInit } from './protocol';
 import { spawnWorker, type Isolation, type WorkerHandle } from './spawn-worker';
 
@@ -122,7 +124,10 @@ export class WorkerSlave {
       this.#stopping = true;
       this.#handle.send({ type: 'stop' });
     }
-    const grace = setTimeout(() => this.#handle.kill(), this.settings.stopGraceMs);
+    const grace = setTimeout(() => {
+      this.#killedBecause = `it did not exit within ${this.settings.stopGraceMs} ms of being told to stop`;
+      this.#handle.kill();
+    }, this.settings.stopGraceMs);
     await this.exited;
     clearTimeout(grace);
   }
@@ -170,4 +175,50 @@ export class WorkerSlave {
     }
     this.#handle.send({ type: 'ping', seq: ++this.#seq });
   }
+}
+
+/** What a worker's events become for a supervisor's machine. */
+export type WorkerMachineMessage = Extract<SupervisorMessage<never>, { readonly type: 'run-finished' | 'slave-crashed' | 'slave-exited' }>;
+
+/** The worker serving a supervisor now, and the slave generation it serves (a worker outlives failed runs). */
+export interface ServingWorker {
+  slave: WorkerSlave;
+  generation: number;
+}
+
+/**
+ * Starts a worker whose events go to a supervisor's machine as messages: runs finished or failed,
+ * and its end (with the positions as recorded, to judge progress), under the generation it serves
+ * at that moment. A worker that ends after it was asked to stop while its run was in flight (killed
+ * for outstaying the grace period) has ended that run: nothing of its batch was kept, and it is
+ * not a failure.
+ */
+export function startServingWorker(options: {
+  readonly generation: number;
+  readonly follower: Follower;
+  readonly pipelineId: number;
+  readonly spawn: (events: WorkerEvents) => WorkerSlave;
+  readonly tell: (message: WorkerMachineMessage) => void;
+  readonly state: () => Pick<MasterState<unknown>, 'phase' | 'runId'>;
+  readonly recorded: WorkerEvents['recorded'];
+  /** The worker has ended: the supervisor forgets it if it still serves. */
+  readonly gone: (worker: ServingWorker) => void;
+}): ServingWorker {
+  const { follower, pipelineId, tell } = options;
+  const serving = { generation: options.generation } as ServingWorker;
+  serving.slave = options.spawn({
+    runFinished: (runId) => tell({ type: 'run-finished', runId }),
+    runFailed: (runId, error, positions) => tell({ type: 'slave-crashed', runId, error, positions }),
+    recorded: options.recorded,
+    exited: (error, asked) => {
+      options.gone(serving);
+      const { phase, runId } = options.state();
+      if (asked) {
+        if (phase === 'stopping') tell({ type: 'run-finished', runId });
+        return;
+      }
+      void follower.recordedPositions(pipelineId).then((positions) => tell({ type: 'slave-exited', generation: serving.generation, error, positions }));
+    },
+  });
+  return serving;
 }

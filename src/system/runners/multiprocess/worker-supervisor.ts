@@ -13,7 +13,7 @@ import {
   type SupervisorMessage,
 } from '../../supervision';
 import type { ProcessActivity } from '../status';
-import { WorkerSlave, type WorkerSettings } from './worker-slave';
+import { startServingWorker, WorkerSlave, type ServingWorker, type WorkerSettings } from './worker-slave';
 
 /** Where the machine's answers go: a callback. */
 type Answer = (reply: Reply<unknown>) => void;
@@ -39,7 +39,7 @@ export interface SupervisorDependencies extends WorkerSettings {
  */
 export class WorkerSupervisor {
   #state: MasterState<Answer> = initialMasterState;
-  #worker: { slave: WorkerSlave; generation: number } | undefined;
+  #worker: ServingWorker | undefined;
   #backoff: NodeJS.Timeout | undefined;
   /** The newest notification prompted per upstream since the last run: the run must see it. */
   #waitFor: Record<string, number> = {};
@@ -157,22 +157,18 @@ export class WorkerSupervisor {
   }
 
   /** A new worker serving slave `generation` (and the generations after it, if it outlives failed runs). */
-  private spawn(generation: number): { slave: WorkerSlave; generation: number } {
-    const record = { generation } as { slave: WorkerSlave; generation: number };
-    const slave: WorkerSlave = new WorkerSlave(this.deps, {
-      runFinished: (runId) => this.tell({ type: 'run-finished', runId }),
-      runFailed: (runId, error, positions) => this.tell({ type: 'slave-crashed', runId, error, positions }),
+  private spawn(generation: number): ServingWorker {
+    return startServingWorker({
+      generation,
+      follower: this.deps.follower,
+      pipelineId: this.pipelineId,
+      spawn: (events) => new WorkerSlave(this.deps, events),
+      tell: (message) => this.tell(message),
+      state: () => this.#state,
       recorded: this.deps.recorded,
-      exited: (error, asked) => {
-        if (this.#worker?.slave === slave) this.#worker = undefined;
-        // A worker asked to stop that ends before its run did is a crash only while stopping.
-        if (asked && this.#state.phase !== 'stopping') return;
-        void this.deps.follower
-          .recordedPositions(this.pipelineId)
-          .then((positions) => this.tell({ type: 'slave-exited', generation: record.generation, error, positions }));
+      gone: (worker) => {
+        if (this.#worker === worker) this.#worker = undefined;
       },
     });
-    record.slave = slave;
-    return record;
   }
 }

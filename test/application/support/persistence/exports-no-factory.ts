@@ -1,0 +1,3 @@
+// A module that PERSISTENCE names by mistake: it exports no infrastructureFactory.
+export const infrastructure = 'memory';
+export function makeStore(): void {}

@@ -1,0 +1,2 @@
+// A module whose infrastructureFactory is not a function.
+export const infrastructureFactory = { applicationRecorder: 'memory' };
