@@ -6,3 +6,4 @@ export * from './skipped-notification';
 export * from './system';
 export * from './runners';
 export * from './supervision';
+export * from './cluster';

@@ -4,9 +4,11 @@ import { RunnerError } from '../../errors';
 import type { Follower } from '../../follower';
 import { resolveSupervision, type SupervisionOptions } from '../../supervision';
 import type { ApplicationClass, System } from '../../system';
-import type { ProcessActivity } from '../status';
+import { ClusterMember, type ClusterStatus } from '../../cluster/cluster-member';
+import { resolveClusterOptions, type ClusterOptions, type ResolvedClusterOptions } from '../../cluster/options';
+import type { ProcessActivity, RunnerStatus } from '../status';
 import { Prompt, Runner, type RunnerOptions } from '../runner';
-import type { SystemModule } from './protocol';
+import { shapeOf, type SystemModule } from './protocol';
 import type { Isolation } from './spawn-worker';
 import type { HeartbeatOptions } from './worker-slave';
 import { WorkerSupervisor } from './worker-supervisor';
@@ -19,6 +21,13 @@ export interface MultiprocessRunnerOptions extends RunnerOptions, WorkerOptions 
   supervision?: Partial<SupervisionOptions>;
   /** The source of backoff jitter (default Math.random), for tests. */
   random?: () => number;
+  /**
+   * Makes the runner a member of the cluster of runners over one PostgreSQL database and schema:
+   * each (process application, pipeline) is processed by exactly one live member at a time.
+   */
+  cluster?: ClusterOptions | true;
+  /** Told when a member's slots move, or its session is lost and regained (for a log). */
+  onClusterEvent?: (event: string, fields: Record<string, unknown>) => void;
 }
 
 /**
@@ -45,6 +54,8 @@ export class MultiprocessRunner extends Runner {
   /** By pipeline id, then by follower name. */
   readonly #supervisors = new Map<number, Map<string, WorkerSupervisor>>();
   #ticker: NodeJS.Timeout | undefined;
+  readonly #clusterOptions: ResolvedClusterOptions | undefined;
+  #cluster: ClusterMember | undefined;
 
   constructor(system: System, options: MultiprocessRunnerOptions) {
     super(system, options);
@@ -56,6 +67,9 @@ export class MultiprocessRunner extends Runner {
     this.stopGraceMs = workers.stopGraceMs;
     this.pollIntervalMs = positive('pollIntervalMs', options.pollIntervalMs, 1000);
     this.supervision = resolveSupervision(options.supervision);
+    if (options.cluster !== undefined) {
+      this.#clusterOptions = resolveClusterOptions(system, options.env, options.cluster, 'the MultiprocessRunner');
+    }
   }
 
   /** Takes a `failed` process out of that state: its worker runs again from its tracking positions. */
@@ -74,46 +88,64 @@ export class MultiprocessRunner extends Runner {
   }
 
   protected async startScheduling(): Promise<void> {
-    for (const pipelineId of this.pipelineIds) {
-      const supervisors = new Map<string, WorkerSupervisor>();
-      this.#supervisors.set(pipelineId, supervisors);
-      for (const followerName of this.system.followers) {
-        const init = workerInit(this.system, this.systemModule, followerName, pipelineId, this.#options.env);
-        supervisors.set(
-          followerName,
-          new WorkerSupervisor({
-            follower: this.application(followerName, pipelineId) as Follower,
-            init,
-            isolation: this.isolation,
-            supervision: this.supervision,
-            heartbeat: this.heartbeat,
-            stopGraceMs: this.stopGraceMs,
-            random: this.#options.random,
-            recorded: (count, lastNotificationId) =>
-              this.prompted({ leaderName: followerName, pipelineId, edges: this.edgesFollowing(followerName, pipelineId), count, lastNotificationId }),
-            failed: (error) => {
-              this.recordError(error);
-              this.failureWarnings.failed(followerName, pipelineId, error);
-            },
-          }),
-        );
-      }
+    for (const pipelineId of this.pipelineIds) this.#supervisors.set(pipelineId, new Map());
+    if (this.#clusterOptions !== undefined) {
+      // A member processes only the slots it owns: the cluster starts and stops them as they move.
+      const slots = this.pipelineIds.flatMap((pipelineId) => this.system.followers.map((applicationName) => ({ applicationName, pipelineId })));
+      this.#cluster = new ClusterMember(this.#clusterOptions, slots, shapeOf(this.system), this.pipelineIds, {
+        start: (slot) => this.startSupervisors([this.startSupervisor(slot.applicationName, slot.pipelineId)]).catch((error: unknown) => this.recordError(error)),
+        stop: async (slot, now) => {
+          const supervisor = this.#supervisors.get(slot.pipelineId)?.get(slot.applicationName);
+          this.#supervisors.get(slot.pipelineId)?.delete(slot.applicationName);
+          await supervisor?.stop({ now });
+        },
+        prompted: (leaderName, pipelineId, lastNotificationId) => this.promptLocally(leaderName, pipelineId, lastNotificationId),
+        told: (event, fields) => this.#options.onClusterEvent?.(event, fields),
+      });
+      await this.#cluster.start();
+    } else {
+      const all = this.pipelineIds.flatMap((pipelineId) => this.system.followers.map((name) => this.startSupervisor(name, pipelineId)));
+      await this.startSupervisors(all);
     }
-    // Every worker pulls once when it starts: what was recorded while nothing ran is caught up with.
-    const all = this.allSupervisors();
-    for (const supervisor of all) supervisor.prompt();
-    const results = await Promise.allSettled(all.map((supervisor) => supervisor.started()));
+    this.#ticker = setInterval(() => this.nudge(), this.pollIntervalMs);
+  }
+
+  /** The supervisor of one follower in one pipeline, made and prompted: its worker pulls once when it starts. */
+  private startSupervisor(followerName: string, pipelineId: number): WorkerSupervisor {
+    const supervisor = new WorkerSupervisor({
+      follower: this.application(followerName, pipelineId) as Follower,
+      init: workerInit(this.system, this.systemModule, followerName, pipelineId, this.#options.env),
+      isolation: this.isolation,
+      supervision: this.supervision,
+      heartbeat: this.heartbeat,
+      stopGraceMs: this.stopGraceMs,
+      random: this.#options.random,
+      recorded: (count, lastNotificationId) =>
+        this.prompted({ leaderName: followerName, pipelineId, edges: this.edgesFollowing(followerName, pipelineId), count, lastNotificationId }),
+      failed: (error) => {
+        this.recordError(error);
+        this.failureWarnings.failed(followerName, pipelineId, error);
+      },
+    });
+    this.#supervisors.get(pipelineId)!.set(followerName, supervisor);
+    supervisor.prompt();
+    return supervisor;
+  }
+
+  /** Resolves once every worker of `supervisors` is ready; rejects with why one could not start. */
+  private async startSupervisors(supervisors: readonly WorkerSupervisor[]): Promise<void> {
+    const results = await Promise.allSettled(supervisors.map((supervisor) => supervisor.started()));
     const refused = results.find((result): result is PromiseRejectedResult => result.status === 'rejected');
     if (refused !== undefined) {
       const error = refused.reason as Error;
       throw error instanceof ConfigurationError ? error : new RunnerError(`a worker could not start: ${error.message}`);
     }
-    this.#ticker = setInterval(() => this.nudge(), this.pollIntervalMs);
   }
 
   protected async stopScheduling(): Promise<void> {
     clearInterval(this.#ticker);
     this.#ticker = undefined;
+    await this.#cluster?.stop();
     await Promise.all(this.allSupervisors().map((supervisor) => supervisor.stop()));
   }
 
@@ -121,6 +153,29 @@ export class MultiprocessRunner extends Runner {
     for (const edge of prompt.edges) {
       this.#supervisors.get(edge.pipelineId)?.get(edge.follower.name)?.prompt(edge.upstreamName, prompt.lastNotificationId);
     }
+    if (prompt.edges.length > 0) this.#cluster?.recorded(prompt.leaderName, prompt.pipelineId, prompt.lastNotificationId);
+  }
+
+  /** Another member recorded something: the followers of it here pull. */
+  private promptLocally(leaderName: string, pipelineId: number, lastNotificationId: number): void {
+    for (const edge of this.edgesFollowing(leaderName, pipelineId)) {
+      this.#supervisors.get(pipelineId)?.get(edge.follower.name)?.prompt(edge.upstreamName, lastNotificationId);
+    }
+  }
+
+  /**
+   * Every process's status, as every runner's; a member of a cluster adds `cluster`: every slot of
+   * the cluster with its owner, and the live members.
+   */
+  override async status(): Promise<RunnerStatus & { cluster?: ClusterStatus }> {
+    const status = await super.status();
+    return this.#cluster === undefined ? status : { ...status, cluster: await this.#cluster.status() };
+  }
+
+  /** For tests: process a slot here whether or not this member owns it (exactly once still holds). */
+  forceSlot(applicationName: string, pipelineId: number): Promise<void> | void {
+    if (this.#cluster === undefined) throw new RunnerError('forceSlot is for members of a cluster');
+    return this.#cluster.forceWorking({ applicationName, pipelineId });
   }
 
   protected nudge(): void {

@@ -118,6 +118,14 @@ export class WorkerSlave {
     this.#handle.send({ type: 'reset' });
   }
 
+  /** Ends the worker at once (the batch in flight is abandoned, and rolls back): a stop that cannot wait. */
+  kill(): Promise<void> {
+    this.#stopping = true;
+    this.#killedBecause ??= 'it was told to stop at once';
+    this.#handle.kill();
+    return this.exited;
+  }
+
   /** Asks the worker to finish the batch in flight and exit; kills it after the grace period. */
   async stop(): Promise<void> {
     if (!this.#stopping) {

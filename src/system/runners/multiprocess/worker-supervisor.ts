@@ -80,8 +80,12 @@ export class WorkerSupervisor {
     return this.ask((replyTo) => ({ type: 'skip', reason, replyTo })) as Promise<number>;
   }
 
-  /** Lets the run in flight finish its batch, then stops the worker (killed after the grace period). */
-  async stop(): Promise<void> {
+  /**
+   * Lets the run in flight finish its batch, then stops the worker (killed after the grace period);
+   * with `now`, kills the worker first (another member may already process this slot).
+   */
+  async stop(options: { now?: boolean } = {}): Promise<void> {
+    if (options.now) await this.#worker?.slave.kill();
     await this.ask((replyTo) => ({ type: 'stop', replyTo }));
     await this.#worker?.slave.stop();
   }
