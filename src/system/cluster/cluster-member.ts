@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import { OperationalError } from '../../persistence';
+import type { SystemShape } from '../system-shape';
 import { lockClasses, lockKey, slotName, type Slot } from './keys';
 import { LockConnection, type MemberRow, type Reading } from './lock-connection';
 import { plan, type PlanState } from './plan';
@@ -58,11 +59,13 @@ export class ClusterMember {
   /** (leader, pipeline) pairs with a NOTIFY waiting to be sent, with the newest id recorded. */
   readonly #toNotify = new Map<string, number>();
   #notifying = false;
+  /** After a lost session the member rejoins only from then, so that the others adopt its slots first. */
+  #rejoinAt = 0;
 
   constructor(
     private readonly options: ResolvedClusterOptions,
     slots: readonly Slot[],
-    private readonly shape: object,
+    private readonly shape: SystemShape,
     private readonly pipelineIds: readonly number[],
     private readonly work: SlotWork,
   ) {
@@ -155,6 +158,7 @@ export class ClusterMember {
   private async tick(): Promise<void> {
     try {
       if (this.#connection === undefined || this.#connection.lost) {
+        if (Date.now() < this.#rejoinAt) return;
         this.#connection = await this.connect();
         this.work.told('rejoined', { memberId: this.memberId });
       }
@@ -199,6 +203,8 @@ export class ClusterMember {
     this.#connection = undefined;
     connection?.close();
     this.#state = { held: new Map(), freeSince: new Map() };
+    // Its slots are the others' now: they see it gone at their next heartbeat and take them.
+    this.#rejoinAt = Date.now() + 2 * this.options.heartbeatIntervalMs;
     if (this.#working.size > 0 || !this.#stopped) this.work.told('session lost', { memberId: this.memberId, error: error.message });
     for (const name of [...this.#working]) void this.stopSlot(name, true);
   }

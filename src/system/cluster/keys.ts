@@ -34,16 +34,31 @@ export function rendezvousScore(memberId: string, slot: string): bigint {
   return createHash('sha1').update(memberId).update('\0').update(slot).digest().readBigUInt64BE(0);
 }
 
-/** The member that should own `slot` among `members` (undefined when there is none). */
-export function rendezvousOwner(members: readonly string[], slot: string): string | undefined {
-  let best: string | undefined;
-  let bestScore = -1n;
-  for (const member of members) {
-    const score = rendezvousScore(member, slot);
-    if (score > bestScore || (score === bestScore && best !== undefined && member < best)) {
-      best = member;
-      bestScore = score;
+/**
+ * Which member should own each slot: rendezvous hashing, bounded so that the spread is within one
+ * slot. Pairs (member, slot) are taken in order of their rendezvous score, highest first; a member
+ * takes a slot while it has fewer than floor(slots / members), or exactly that many while fewer than
+ * (slots mod members) members have one more. The result depends only on the two sets, so every
+ * member computes the same; a member joining or leaving moves few slots (those whose best score
+ * was theirs, and a few more to keep the spread even).
+ */
+export function assignSlots(members: readonly string[], slots: readonly string[]): Map<string, string> {
+  const owners = new Map<string, string>();
+  if (members.length === 0) return owners;
+  const floor = Math.floor(slots.length / members.length);
+  const extra = slots.length % members.length;
+  const pairs = members.flatMap((member) => slots.map((slot) => ({ member, slot, score: rendezvousScore(member, slot) })));
+  pairs.sort((a, b) => (a.score === b.score ? (a.member < b.member ? -1 : 1) : a.score > b.score ? -1 : 1));
+  const counts = new Map(members.map((member) => [member, 0]));
+  let atCeiling = 0;
+  for (const { member, slot } of pairs) {
+    if (owners.has(slot)) continue;
+    const count = counts.get(member)!;
+    if (count < floor || (count === floor && atCeiling < extra)) {
+      owners.set(slot, member);
+      counts.set(member, count + 1);
+      if (count === floor) atCeiling += 1;
     }
   }
-  return best;
+  return owners;
 }

@@ -2,6 +2,7 @@ import type { Client, ClientConfig, Notification } from 'pg';
 import { ConfigurationError, OperationalError } from '../../persistence';
 import { quoteIdentifier } from '../../persistence/names';
 import { requireOptionalPeer } from '../../persistence/peers';
+import { shapeDifference, type SystemShape } from '../system-shape';
 import type { LockClasses } from './keys';
 
 /** A member as PostgreSQL shows it. */
@@ -27,7 +28,7 @@ export interface LockConnectionOptions {
   readonly pid: number;
   readonly pipelineIds: readonly number[];
   /** The system's applications and pipes (members of one cluster must run the same). */
-  readonly shape: object;
+  readonly shape: SystemShape;
   /** How long one statement may take before the connection is taken for dead. */
   readonly statementTimeoutMs: number;
   /** The server ends this session when it stays silent this long (idle_session_timeout). */
@@ -53,6 +54,8 @@ export class LockConnection {
   readonly #members: string;
   readonly #cluster: string;
   #lost = false;
+  /** The session's statements, one at a time (heartbeats, locks and NOTIFYs come from different tasks). */
+  #queue: Promise<unknown> = Promise.resolve();
 
   private constructor(
     private readonly options: LockConnectionOptions,
@@ -117,13 +120,11 @@ export class LockConnection {
       );
       await client.query(`CREATE TABLE IF NOT EXISTS ${this.#cluster} (id INTEGER PRIMARY KEY CHECK (id = 1), shape JSONB NOT NULL)`);
       await client.query(`INSERT INTO ${this.#cluster} (id, shape) VALUES (1, $1) ON CONFLICT (id) DO NOTHING`, [JSON.stringify(options.shape)]);
-      const shape = (await client.query<{ shape: object }>(`SELECT shape FROM ${this.#cluster} WHERE id = 1`)).rows[0].shape;
+      const shape = (await client.query<{ shape: SystemShape }>(`SELECT shape FROM ${this.#cluster} WHERE id = 1`)).rows[0].shape;
       await client.query('COMMIT');
-      if (JSON.stringify(shape) !== JSON.stringify(options.shape)) {
-        throw new ConfigurationError(
-          `this member's system differs from the cluster's in schema ${options.schema}: ` +
-            `the cluster runs ${JSON.stringify(shape)}, this member ${JSON.stringify(options.shape)}`,
-        );
+      const difference = shapeDifference(shape, options.shape, "the cluster's");
+      if (difference !== undefined) {
+        throw new ConfigurationError(`this member's system differs from the cluster's in schema ${options.schema}: ${difference}`);
       }
     } catch (error) {
       await client.query('ROLLBACK').catch(() => undefined);
@@ -159,10 +160,17 @@ export class LockConnection {
     await client.query(`LISTEN ${quoteIdentifier(options.channel)}`);
   }
 
+  /** Runs `statement` after those before it. */
+  private serial<T>(statement: () => Promise<T>): Promise<T> {
+    const result = this.#queue.then(statement, statement);
+    this.#queue = result.catch(() => undefined);
+    return result;
+  }
+
   /** The heartbeat: one round trip that marks this member alive and reads the live members and the slot locks. */
   async beat(): Promise<Reading> {
     const { classes, memberId } = this.options;
-    const result = await this.#client.query<{ kind: string; member_id: string | null; host: string | null; pid: number | null; key: string | null }>(
+    const result = await this.serial(() => this.#client.query<{ kind: string; member_id: string | null; host: string | null; pid: number | null; key: string | null }>(
       `WITH beat AS (UPDATE ${this.#members} SET heartbeat_at = now() WHERE member_id = $1 RETURNING 1),
        locks AS (
          SELECT classid::bigint AS class, objid::bigint AS key, pid FROM pg_locks
@@ -178,7 +186,7 @@ export class LockConnection {
        UNION ALL
        SELECT 'beat', NULL, NULL, NULL, NULL FROM beat`,
       [memberId, classes.members, classes.slots],
-    );
+    ));
     const members: MemberRow[] = [];
     const slotHolders = new Map<number, MemberRow>();
     let beaten = false;
@@ -193,17 +201,19 @@ export class LockConnection {
 
   /** Takes a slot's lock if nobody holds it. */
   async tryLock(key: number): Promise<boolean> {
-    const result = await this.#client.query<{ taken: boolean }>('SELECT pg_try_advisory_lock($1, $2) AS taken', [this.options.classes.slots, key]);
+    const result = await this.serial(() =>
+      this.#client.query<{ taken: boolean }>('SELECT pg_try_advisory_lock($1, $2) AS taken', [this.options.classes.slots, key]),
+    );
     return result.rows[0].taken;
   }
 
   async unlock(key: number): Promise<void> {
-    await this.#client.query('SELECT pg_advisory_unlock($1, $2)', [this.options.classes.slots, key]);
+    await this.serial(() => this.#client.query('SELECT pg_advisory_unlock($1, $2)', [this.options.classes.slots, key]));
   }
 
   /** Prompts the members that follow what was recorded (sent after the write committed, never in it). */
   async notify(payload: string): Promise<void> {
-    await this.#client.query('SELECT pg_notify($1, $2)', [this.options.channel, payload]);
+    await this.serial(() => this.#client.query('SELECT pg_notify($1, $2)', [this.options.channel, payload]));
   }
 
   /** Ends the session (its locks go with it); never throws. */

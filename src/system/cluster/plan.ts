@@ -1,4 +1,4 @@
-import { rendezvousOwner } from './keys';
+import { assignSlots } from './keys';
 
 /** What a member sees of the cluster at one heartbeat. */
 export interface ClusterView {
@@ -33,8 +33,8 @@ export interface Plan {
 
 /**
  * Which slots a member takes and hands over after a heartbeat, as a pure function. Slots are
- * spread by rendezvous hashing over the live members, so a member joining or leaving moves only
- * the slots it must. A free slot is taken by its rendezvous owner at once (a dead member's slots
+ * spread over the live members by bounded rendezvous hashing (assignSlots): within one slot of
+ * even, and a member joining or leaving moves few. A free slot is taken by its rendezvous owner at once (a dead member's slots
  * are free as soon as PostgreSQL ends its session, so adoption is never delayed), or by anyone once
  * it has stayed free for `adoptAfterMs`. A held slot is handed over only to a live member whose
  * slot it is, and only after `minHoldMs`, which damps flapping.
@@ -45,8 +45,9 @@ export function plan(self: string, slots: readonly string[], view: ClusterView, 
   const acquire: string[] = [];
   const release: string[] = [];
   const members = view.members.includes(self) ? view.members : [...view.members, self];
+  const owners = assignSlots(members, slots);
   for (const slot of slots) {
-    const owner = rendezvousOwner(members, slot);
+    const owner = owners.get(slot);
     const holder = view.holders.get(slot);
     if (holder === undefined) {
       const since = state.freeSince.get(slot) ?? now;

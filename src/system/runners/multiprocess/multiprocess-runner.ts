@@ -8,7 +8,8 @@ import { ClusterMember, type ClusterStatus } from '../../cluster/cluster-member'
 import { resolveClusterOptions, type ClusterOptions, type ResolvedClusterOptions } from '../../cluster/options';
 import type { ProcessActivity, RunnerStatus } from '../status';
 import { Prompt, Runner, type RunnerOptions } from '../runner';
-import { shapeOf, type SystemModule } from './protocol';
+import { shapeOf } from '../../system-shape';
+import type { SystemModule } from './protocol';
 import type { Isolation } from './spawn-worker';
 import type { HeartbeatOptions } from './worker-slave';
 import { WorkerSupervisor } from './worker-supervisor';

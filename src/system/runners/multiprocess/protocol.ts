@@ -2,42 +2,13 @@
 // Everything here is plain data: classes cannot cross a process boundary.
 import { EventSourcingError } from '../../../domain';
 import { PolicyError } from '../../errors';
-import type { System } from '../../system';
+import type { SystemShape } from '../../system-shape';
 
 /** Where a worker finds the system: a module's absolute path and the name of the export. */
 export interface SystemModule {
   readonly path: string;
   /** Default `system`. */
   readonly exportName?: string;
-}
-
-/** A system as names: its applications and pipes (a worker checks that its module has the same). */
-export interface SystemShape {
-  readonly applications: readonly string[];
-  /** Each follower's upstreams, as `upstream->follower`, sorted. */
-  readonly edges: readonly string[];
-}
-
-export function shapeOf(system: System): SystemShape {
-  return {
-    applications: [...system.applicationNames].sort(),
-    edges: system.followers.flatMap((follower) => system.followsOf(follower).map((upstream) => `${upstream}->${follower}`)).sort(),
-  };
-}
-
-/** How two shapes differ, in words (undefined when they are the same). */
-export function shapeDifference(expected: SystemShape, actual: SystemShape): string | undefined {
-  const missing = (a: readonly string[], b: readonly string[]) => a.filter((item) => !b.includes(item));
-  const parts: string[] = [];
-  const absentApps = missing(expected.applications, actual.applications);
-  const extraApps = missing(actual.applications, expected.applications);
-  const absentEdges = missing(expected.edges, actual.edges);
-  const extraEdges = missing(actual.edges, expected.edges);
-  if (absentApps.length) parts.push(`it lacks the applications ${absentApps.join(', ')}`);
-  if (extraApps.length) parts.push(`it has applications the runner's system has not: ${extraApps.join(', ')}`);
-  if (absentEdges.length) parts.push(`it lacks the pipes ${absentEdges.join(', ')}`);
-  if (extraEdges.length) parts.push(`it has pipes the runner's system has not: ${extraEdges.join(', ')}`);
-  return parts.length === 0 ? undefined : parts.join('; ');
 }
 
 /** What a worker is started with. */

@@ -2,7 +2,8 @@ import { isAbsolute } from 'node:path';
 import { Environment, type EnvType } from '../../../application';
 import { RunnerError } from '../../errors';
 import type { System } from '../../system';
-import { shapeOf, type SystemModule, type WorkerInit } from './protocol';
+import { shapeOf } from '../../system-shape';
+import type { SystemModule, WorkerInit } from './protocol';
 import type { Isolation } from './spawn-worker';
 import type { HeartbeatOptions } from './worker-slave';
 

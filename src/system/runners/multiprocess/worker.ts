@@ -2,7 +2,8 @@ import type { Application } from '../../../application';
 import { ConfigurationError } from '../../../domain';
 import type { Follower } from '../../follower';
 import { System } from '../../system';
-import { errorData, shapeDifference, shapeOf, type FromWorker, type ToWorker, type WorkerInit } from './protocol';
+import { shapeDifference, shapeOf } from '../../system-shape';
+import { errorData, type FromWorker, type ToWorker, type WorkerInit } from './protocol';
 
 /** How a worker talks to its runner: a child process's IPC channel, or a thread's port. */
 export interface WorkerChannel {
