@@ -1,8 +1,9 @@
 import { hostname } from 'node:os';
 import { OperationalError } from '../../persistence';
+import type { UpstreamStatus } from '../runners/status';
 import type { SystemShape } from '../system-shape';
 import { lockClasses, lockKey, slotName, type Slot } from './keys';
-import { LockConnection, type MemberRow, type Reading } from './lock-connection';
+import { LockConnection, readCluster, type MemberRow, type Reading } from './lock-connection';
 import { plan, type PlanState } from './plan';
 import type { ResolvedClusterOptions } from './options';
 
@@ -22,13 +23,16 @@ export interface SlotWork {
   told(event: string, fields: Record<string, unknown>): void;
 }
 
-/** A slot of the cluster, as status shows it. */
+/** A slot of the cluster, as status shows it: its owner, and (from a runner) its positions, heads and lag. */
 export interface ClusterSlotStatus extends Slot {
   readonly owner: MemberRow | null;
+  readonly upstreams?: readonly UpstreamStatus[];
+  readonly lag?: number | null;
 }
 
 export interface ClusterStatus {
-  readonly memberId: string;
+  /** The member that read it (undefined when read from outside the cluster). */
+  readonly memberId: string | undefined;
   readonly schema: string;
   readonly members: readonly MemberRow[];
   readonly slots: readonly ClusterSlotStatus[];
@@ -102,17 +106,7 @@ export class ClusterMember {
   /** Every slot of the cluster with its owner, and the live members, as PostgreSQL shows them now. */
   async status(): Promise<ClusterStatus> {
     const reading = (this.#connection !== undefined && !this.#connection.lost ? await this.#connection.beat().catch(() => undefined) : undefined) ?? this.#lastReading;
-    const holders = new Map<string, MemberRow>();
-    for (const [key, member] of reading?.slotHolders ?? []) {
-      const name = this.#keys.get(key);
-      if (name !== undefined) holders.set(name, member);
-    }
-    return {
-      memberId: this.memberId,
-      schema: this.options.schema,
-      members: reading?.members ?? [],
-      slots: [...this.#slots].map(([name, slot]) => ({ ...slot, owner: holders.get(name) ?? null })),
-    };
+    return clusterStatusOf(this.memberId, this.options.schema, [...this.#slots.values()], reading);
   }
 
   /** For tests: start processing a slot here whether or not this member holds its lock. */
@@ -173,6 +167,7 @@ export class ClusterMember {
       const now = Date.now();
       const next = plan(this.memberId, [...this.#slots.keys()], { members: reading.members.map((member) => member.memberId), holders }, this.#state, now, this.options);
       this.#state = next.state;
+      const taken: string[] = [];
       for (const name of next.acquire) {
         if (this.#stopped) break;
         if (!(await connection.tryLock(this.keyOf(name)))) continue;
@@ -180,9 +175,11 @@ export class ClusterMember {
         this.work.told('slot taken', { slot: name, memberId: this.memberId });
         if (!this.#working.has(name)) {
           this.#working.add(name);
-          await this.work.start(this.#slots.get(name)!);
+          taken.push(name);
         }
       }
+      // Their workers start side by side: a member adopting a dead member's slots resumes them all at once.
+      await Promise.all(taken.map((name) => this.work.start(this.#slots.get(name)!)));
       for (const name of next.release) {
         if (this.#stopped) break;
         await this.stopSlot(name, false);
@@ -247,4 +244,20 @@ export class ClusterMember {
 /** The channel of a cluster's prompts. */
 function channelOf(schema: string): string {
   return `eventsourcing_${lockKey(schema).toString(36)}`;
+}
+
+/** What status shows of a reading of the cluster. */
+export function clusterStatusOf(memberId: string | undefined, schema: string, slots: readonly Slot[], reading: Reading | undefined): ClusterStatus {
+  const owners = new Map<number, MemberRow>(reading?.slotHolders ?? []);
+  return {
+    memberId,
+    schema,
+    members: reading?.members ?? [],
+    slots: slots.map((slot) => ({ ...slot, owner: owners.get(lockKey(`${schema}:${slotName(slot)}`)) ?? null })),
+  };
+}
+
+/** The cluster in `schema` over the slots of `slots`, read from PostgreSQL by a session that joins nothing. */
+export async function readClusterStatus(url: string | undefined, schema: string, slots: readonly Slot[]): Promise<ClusterStatus> {
+  return clusterStatusOf(undefined, schema, slots, await readCluster(url, schema, lockClasses(schema)));
 }

@@ -170,33 +170,9 @@ export class LockConnection {
   /** The heartbeat: one round trip that marks this member alive and reads the live members and the slot locks. */
   async beat(): Promise<Reading> {
     const { classes, memberId } = this.options;
-    const result = await this.serial(() => this.#client.query<{ kind: string; member_id: string | null; host: string | null; pid: number | null; key: string | null }>(
-      `WITH beat AS (UPDATE ${this.#members} SET heartbeat_at = now() WHERE member_id = $1 RETURNING 1),
-       locks AS (
-         SELECT classid::bigint AS class, objid::bigint AS key, pid FROM pg_locks
-         WHERE locktype = 'advisory' AND granted AND objsubid = 2 AND classid::bigint IN ($2, $3)
-           AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
-       )
-       SELECT 'member' AS kind, m.member_id, m.host, m.pid, NULL::text AS key
-         FROM ${this.#members} m JOIN locks l ON l.class = $2 AND l.key = m.lock_key AND l.pid = m.backend_pid
-       UNION ALL
-       SELECT 'slot', m.member_id, m.host, m.pid, l.key::text
-         FROM locks l LEFT JOIN ${this.#members} m ON m.backend_pid = l.pid
-         WHERE l.class = $3
-       UNION ALL
-       SELECT 'beat', NULL, NULL, NULL, NULL FROM beat`,
-      [memberId, classes.members, classes.slots],
-    ));
-    const members: MemberRow[] = [];
-    const slotHolders = new Map<number, MemberRow>();
-    let beaten = false;
-    for (const row of result.rows) {
-      if (row.kind === 'beat') beaten = true;
-      else if (row.kind === 'member') members.push({ memberId: row.member_id!, host: row.host!, pid: row.pid! });
-      else if (row.member_id !== null) slotHolders.set(Number(row.key), { memberId: row.member_id, host: row.host!, pid: row.pid! });
-    }
-    if (!beaten) throw new OperationalError(`this member's row (${memberId}) is gone from ${this.#members}`);
-    return { members, slotHolders };
+    const result = await this.serial(() => this.#client.query<ReadingRow>(readingSql(this.#members, true), [classes.members, classes.slots, memberId]));
+    if (!result.rows.some((row) => row.kind === 'beat')) throw new OperationalError(`this member's row (${memberId}) is gone from ${this.#members}`);
+    return readingOf(result.rows);
   }
 
   /** Takes a slot's lock if nobody holds it. */
@@ -236,4 +212,62 @@ export class LockConnection {
 
 function redact(url: string): string {
   return url.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@');
+}
+
+interface ReadingRow {
+  kind: string;
+  member_id: string | null;
+  host: string | null;
+  pid: number | null;
+  key: string | null;
+}
+
+/**
+ * The live members (each holding its member lock on the session it registered) and the holders of
+ * the slot locks, from pg_locks; with `beat`, the member ($3) marks itself alive in the same trip.
+ */
+function readingSql(members: string, beat: boolean): string {
+  return `WITH ${beat ? `beat AS (UPDATE ${members} SET heartbeat_at = now() WHERE member_id = $3 RETURNING 1),` : ''}
+     locks AS (
+       SELECT classid::bigint AS class, objid::bigint AS key, pid FROM pg_locks
+       WHERE locktype = 'advisory' AND granted AND objsubid = 2 AND classid::bigint IN ($1, $2)
+         AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+     )
+     SELECT 'member' AS kind, m.member_id, m.host, m.pid, NULL::text AS key
+       FROM ${members} m JOIN locks l ON l.class = $1 AND l.key = m.lock_key AND l.pid = m.backend_pid
+     UNION ALL
+     SELECT 'slot', m.member_id, m.host, m.pid, l.key::text
+       FROM locks l LEFT JOIN ${members} m ON m.backend_pid = l.pid
+       WHERE l.class = $2
+     ${beat ? `UNION ALL SELECT 'beat', NULL, NULL, NULL, NULL FROM beat` : ''}`;
+}
+
+function readingOf(rows: readonly ReadingRow[]): Reading {
+  const members: MemberRow[] = [];
+  const slotHolders = new Map<number, MemberRow>();
+  for (const row of rows) {
+    if (row.kind === 'member') members.push({ memberId: row.member_id!, host: row.host!, pid: row.pid! });
+    else if (row.kind === 'slot' && row.member_id !== null) slotHolders.set(Number(row.key), { memberId: row.member_id, host: row.host!, pid: row.pid! });
+  }
+  return { members, slotHolders };
+}
+
+/** The cluster in `schema` as PostgreSQL shows it now, read by a session of its own that joins nothing (for status). */
+export async function readCluster(url: string | undefined, schema: string, classes: LockClasses): Promise<Reading> {
+  const pg = requireOptionalPeer<typeof import('pg')>('pg', 'reading a cluster (PostgreSQL)');
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 10_000 });
+  try {
+    await client.connect();
+  } catch (error) {
+    throw new OperationalError(`cannot reach PostgreSQL${url ? ` at ${redact(url)}` : ''} to read the cluster: ${(error as Error).message}`, { cause: error });
+  }
+  try {
+    const result = await client.query<ReadingRow>(readingSql(`${quoteIdentifier(schema)}.eventsourcing_cluster_members`, false), [classes.members, classes.slots]);
+    return readingOf(result.rows);
+  } catch (error) {
+    if ((error as { code?: string }).code === '42P01') return { members: [], slotHolders: new Map() }; // no member ever joined
+    throw new OperationalError(`cannot read the cluster in schema ${schema}: ${(error as Error).message}`, { cause: error });
+  } finally {
+    await client.end().catch(() => undefined);
+  }
 }

@@ -6,7 +6,7 @@ import { resolveSupervision, type SupervisionOptions } from '../../supervision';
 import type { ApplicationClass, System } from '../../system';
 import { ClusterMember, type ClusterStatus } from '../../cluster/cluster-member';
 import { resolveClusterOptions, type ClusterOptions, type ResolvedClusterOptions } from '../../cluster/options';
-import type { ProcessActivity, RunnerStatus } from '../status';
+import { upstreamStatuses, type ProcessActivity, type RunnerStatus } from '../status';
 import { Prompt, Runner, type RunnerOptions } from '../runner';
 import { shapeOf } from '../../system-shape';
 import type { SystemModule } from './protocol';
@@ -170,7 +170,16 @@ export class MultiprocessRunner extends Runner {
    */
   override async status(): Promise<RunnerStatus & { cluster?: ClusterStatus }> {
     const status = await super.status();
-    return this.#cluster === undefined ? status : { ...status, cluster: await this.#cluster.status() };
+    if (this.#cluster === undefined) return status;
+    const cluster = await this.#cluster.status();
+    const slots = await Promise.all(
+      cluster.slots.map(async (slot) => {
+        const upstreams = await upstreamStatuses(this.application(slot.applicationName, slot.pipelineId) as Follower, slot.pipelineId);
+        const lag = upstreams.some((upstream) => upstream.lag === null) ? null : upstreams.reduce((sum, upstream) => sum + upstream.lag!, 0);
+        return { ...slot, upstreams, lag };
+      }),
+    );
+    return { ...status, cluster: { ...cluster, slots } };
   }
 
   /** For tests: process a slot here whether or not this member owns it (exactly once still holds). */

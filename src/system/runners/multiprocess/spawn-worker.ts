@@ -3,6 +3,7 @@ import { extname, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { ConfigurationError } from '../../../domain';
 import type { FromWorker, ToWorker, WorkerInit } from './protocol';
+import { TYPESCRIPT, tsxHooks } from './typescript';
 
 export type Isolation = 'process' | 'thread';
 
@@ -19,19 +20,6 @@ export interface WorkerHandle {
 }
 
 const ENTRY = join(__dirname, `worker-main${extname(__filename)}`);
-const TYPESCRIPT = /\.(c|m)?tsx?$/;
-
-/** Where tsx's CommonJS hooks are (undefined when tsx is not installed where the runner or the module can find it). */
-function tsxHooks(modulePath: string): string | undefined {
-  for (const from of [process.cwd(), modulePath, __dirname]) {
-    try {
-      return require.resolve('tsx/cjs', { paths: [from] });
-    } catch {
-      // try the next place
-    }
-  }
-  return undefined;
-}
 
 /**
  * The TypeScript hooks a worker needs (undefined when it needs none): the worker's entry is
