@@ -1,5 +1,6 @@
 // The HTTP example (examples/http) end to end: the real server on a free loopback port, spoken to
 // over HTTP with Node's fetch; and the server as a process of its own, drained by SIGTERM/SIGINT.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
@@ -43,7 +44,7 @@ async function countReaches(base: string, what: string, expected: number, timeou
     expect(body.what).toBe(what);
     if (body.count === expected) return;
     if (body.count > expected || Date.now() > deadline) throw new Error(`the count of '${what}' is ${body.count}, not ${expected}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
+    await sleep(10);
   }
 }
 
@@ -55,7 +56,7 @@ async function statusWhen(base: string, predicate: (status: any) => boolean, tim
     expect(status).toBe(200);
     if (predicate(body)) return body;
     if (Date.now() > deadline) throw new Error(`the status never matched; last: ${JSON.stringify(body)}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
+    await sleep(10);
   }
 }
 
@@ -319,7 +320,7 @@ describe('the HTTP example, over memory', () => {
     let closed = false;
     const closing = service.close().then(() => (closed = true));
     expect(service.close()).toBe(service.close()); // one drain, however often it is asked for
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await sleep(50);
     expect(closed).toBe(false); // the request in flight holds it
     expect(service.server.listening).toBe(false);
     expect(service.runner.isRunning).toBe(true);
