@@ -2,6 +2,7 @@
 // second with one and with 8 concurrent command streams on SQLite and PostgreSQL, with the CPU each
 // side used; the time from kill -9 of a worker to its replacement processing again; and each
 // worker's resident memory.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { MultiprocessRunner, type Runner } from '../src';
@@ -69,10 +70,10 @@ async function replacementTimes(env: Record<string, string>): Promise<number[]> 
       const killedAt = performance.now();
       process.kill(pid, 'SIGKILL');
       await worlds.makeItSo(id, 'after-kill');
-      while ((await counters.getCount('after-kill')) < kill) await new Promise((resolve) => setTimeout(resolve, 2));
+      while ((await counters.getCount('after-kill')) < kill) await sleep(2);
       times.push(performance.now() - killedAt);
       // Let the restart window forget: each kill is a first failure after progress.
-      await new Promise((resolve) => setTimeout(resolve, 200));
+      await sleep(200);
     }
     await runner.waitUntilIdle(60_000).catch(() => undefined); // the last kill, reported
     return times;

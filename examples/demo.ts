@@ -6,6 +6,7 @@
 // Settings (environment): DEMO_COMMANDS (default 3000), SQLITE_DBNAME (default .data/worlds.sqlite),
 // PERSISTENCE (default sqlite; memory or postgres with POSTGRES_URL work too).
 import { SingleBar } from 'cli-progress';
+import Table from 'cli-table3';
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { ActorRunner, ActorRunnerStatus } from '../src';
@@ -28,26 +29,28 @@ function settings(): { commands: number; env: Record<string, string>; where: str
 }
 
 function printStatus(status: ActorRunnerStatus): void {
-  const rows = [['pipeline', 'process', 'state', 'upstream', 'position', 'head', 'lag', 'restarts', 'last error']];
+  const table = new Table({
+    head: ['pipeline', 'process', 'state', 'upstream', 'position', 'head', 'lag', 'restarts', 'last error'],
+    style: { head: [], border: [] }, // no colours: the output is also read from files and CI logs
+  });
   for (const pipeline of status.pipelines) {
     for (const process of pipeline.processes) {
       for (const upstream of process.upstreams) {
-        rows.push([
-          String(pipeline.pipelineId),
+        table.push([
+          pipeline.pipelineId,
           process.applicationName,
           process.state,
           upstream.upstreamName,
-          String(upstream.position ?? '?'),
-          String(upstream.head ?? '?'),
-          String(upstream.lag ?? '?'),
-          String(process.restarts),
+          upstream.position ?? '?',
+          upstream.head ?? '?',
+          upstream.lag ?? '?',
+          process.restarts,
           process.lastError?.message ?? '',
         ]);
       }
     }
   }
-  const widths = rows[0].map((_, column) => Math.max(...rows.map((row) => row[column].length)));
-  for (const row of rows) console.log('  ' + row.map((cell, column) => cell.padEnd(widths[column])).join('  ').trimEnd());
+  console.log(table.toString());
 }
 
 async function main(): Promise<void> {

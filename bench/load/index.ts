@@ -3,6 +3,7 @@
 // server in the same window that does one INSERT per request (PostgreSQL through a pool of the
 // same size; SQLite through one better-sqlite3 connection). Requests per second, median and 99th
 // percentile latency, and the totals checked afterwards.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { spawn, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
 import { join } from 'node:path';
@@ -138,7 +139,7 @@ async function totals(target: Target, agent: http.Agent, url: URL, worlds: reado
     const { count } = (await request(agent, url, 'GET', '/counts/load')).body;
     if (count === total) return 'exact';
     if (waited > 60_000) return `counted ${count} for ${total}`;
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await sleep(50);
   }
 }
 

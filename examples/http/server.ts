@@ -1,5 +1,5 @@
-// An HTTP service that embeds the ActorRunner over the World → Counters system, with Node's own
-// `http` module. Run it with `npx tsx examples/http/server.ts`:
+// An HTTP service that embeds the ActorRunner over the World → Counters system, on fastify (its
+// routes and JSON schemas are in routes.ts). Run it with `npx tsx examples/http/server.ts`:
 //
 //   PORT         port to listen on (default 3000; 0 for any free port)
 //   HOST         address to listen on (default 127.0.0.1)
@@ -9,12 +9,15 @@
 // It prints `listening on http://HOST:PORT` when ready. SIGTERM or SIGINT drains it (no new
 // connections, requests in flight are answered, the runner stops) and it exits with 0.
 import { mkdirSync } from 'node:fs';
-import http, { type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import http from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
 import { dirname, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type RouteOptions } from 'fastify';
+import { validate as isUuid } from 'uuid';
 import { ActorRunner, AskTimeoutError, type ActorRunnerOptions, type EnvType } from '../../src';
 import { system } from '../worlds/counters';
-import { HttpError, sendJson, type JsonReply } from './http-io';
+import { errorsAsMessages, HttpError, parseJsonBody } from './http-io';
 import { worldsRoutes } from './routes';
 
 export interface Logger {
@@ -50,6 +53,9 @@ export interface ListeningAddress {
 
 export interface HttpService {
   readonly runner: ActorRunner;
+  /** The fastify instance that serves the routes. */
+  readonly app: FastifyInstance;
+  /** Its Node server. */
   readonly server: http.Server;
   /** Starts the runner, then listens; resolves with the address bound. */
   listen(): Promise<ListeningAddress>;
@@ -68,6 +74,10 @@ const DEFAULT_ASK_TIMEOUT_MS = 10_000;
 const DEFAULT_DRAIN_TIMEOUT_MS = 10_000;
 /** How long close() lets answered keep-alive connections close by themselves before closing them. */
 const CONNECTION_GRACE_MS = 1_000;
+/** Node's own limits for a server, which fastify would otherwise change (it has no request timeout and a 72 s keep-alive). */
+const NODE_SERVER_LIMITS = { requestTimeout: 300_000, keepAliveTimeout: 5_000, connectionTimeout: 0 };
+/** Room for any path parameter a request line can carry (fastify answers 404 for one longer than 100 characters by default). */
+const MAX_PARAM_LENGTH = 16 * 1024;
 
 export const consoleLogger: Logger = {
   info: (line) => process.stdout.write(`${line}\n`),
@@ -80,9 +90,10 @@ export function createServer(options: ServerOptions = {}): HttpService {
 
 class WorldsHttpService implements HttpService {
   readonly runner: ActorRunner;
-  readonly server: http.Server;
+  readonly app: FastifyInstance;
   readonly #options: ServerOptions;
   readonly #log: Logger;
+  readonly #bodyLimit: number;
   /** Settles when each request in flight has been answered (or its connection is gone). */
   readonly #inFlight = new Set<Promise<void>>();
   #listening: Promise<ListeningAddress> | undefined;
@@ -94,35 +105,76 @@ class WorldsHttpService implements HttpService {
     const port = options.port ?? DEFAULT_PORT;
     if (!Number.isSafeInteger(port) || port < 0 || port > 65535) throw new RangeError(`port must be an integer from 0 to 65535, got ${port}`);
     this.runner = new ActorRunner(system, { ...options.runner, env: options.env });
-    const router = worldsRoutes(this.runner, {
-      bodyLimitBytes: options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES,
-      askTimeoutMs: options.askTimeoutMs ?? DEFAULT_ASK_TIMEOUT_MS,
+    const bodyLimit = (this.#bodyLimit = options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES);
+    const app = fastify({
+      ...NODE_SERVER_LIMITS,
+      bodyLimit,
+      routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+      exposeHeadRoutes: false, // HEAD is a method like another: 405 where it is not routed
+      return503OnClosing: false, // the drain answers 503 itself, in JSON
+      forceCloseConnections: false, // the drain closes connections when their answers are out
+      ajv: {
+        // Values as they come: no coercion, no defaults, nothing removed; a world id is what `uuid` validates.
+        customOptions: { coerceTypes: false, useDefaults: false, removeAdditional: false },
+        plugins: [(ajv) => ajv.addFormat('world-id', { type: 'string', validate: isUuid })],
+      },
+      clientErrorHandler: answerClientError,
+      // Errors before routing (a path that cannot be decoded): no hook runs for them.
+      frameworkErrors: (error, request, reply) => {
+        this.#answerHeaders(reply);
+        const segment = error.code === 'FST_ERR_BAD_URL' ? undecodableSegment(request.url) : undefined;
+        const answer = segment === undefined ? this.#errorReply(error, request) : new HttpError(400, `the path segment '${segment}' is not valid percent-encoding`);
+        return this.#reply(reply, answer);
+      },
+      rewriteUrl: (req) => pathOfTarget(req.url ?? '/'),
     });
-    this.server = http.createServer((req, res) => {
-      this.#track(res);
-      this.#respond(req, res, () => router.handle(req)).catch((error: unknown) => {
-        this.#log.error(`answering ${req.method} ${req.url} failed: ${describe(error)}`);
-        res.destroy();
+    this.app = app;
+    app.setReplySerializer((payload) => JSON.stringify(payload, errorsAsMessages));
+    app.server.on('request', (_req, res: http.ServerResponse) => this.#track(res));
+    // Every method Node parses can be routed (fastify knows only the common ones), so that any of them is a 405 where it is not answered.
+    for (const method of http.METHODS) if (method !== 'CONNECT' && !app.supportedMethods.includes(method)) app.addHttpMethod(method);
+    app.addHook('onRequest', async (request) => {
+      if (this.#closing !== undefined) throw new HttpError(503, 'the server is shutting down', { 'retry-after': '1' });
+      // A parameter matches one segment that is not empty (`/worlds//history` is no route).
+      if (Object.values(request.params as Record<string, string>).includes('')) throw notFound(request);
+    });
+    app.addHook('onSend', async (_request, reply) => this.#answerHeaders(reply));
+    app.setErrorHandler((error, request, reply) => this.#reply(reply, this.#errorReply(error, request)));
+    app.setNotFoundHandler((request) => {
+      if (!request.url.startsWith('/')) throw new HttpError(400, `the request target is not a path or URL: ${request.url}`);
+      throw notFound(request);
+    });
+    // Outside the routes' scope, bodies are not read: a 404 or 405 answers whatever the body.
+    app.removeAllContentTypeParsers();
+    app.addContentTypeParser('*', (_request, _payload, done) => done(null, undefined));
+    const routes = worldsRoutes(this.runner, { askTimeoutMs: options.askTimeoutMs ?? DEFAULT_ASK_TIMEOUT_MS });
+    void app.register(async (scope) => {
+      // Bodies are JSON; a body without a Content-Type is read as JSON too. Other types are refused by the routes.
+      scope.removeAllContentTypeParsers();
+      scope.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit }, (_request, body, done) => {
+        try {
+          done(null, parseJsonBody(body as Buffer));
+        } catch (error) {
+          done(error as Error, undefined);
+        }
       });
+      for (const route of routes) scope.route(route);
     });
-    this.server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
-      // Requests Node could not parse: answer in JSON when the socket can still take it.
-      if (!socket.writable || error.code === 'ECONNRESET') {
-        socket.destroy();
-        return;
-      }
-      const [status, message] =
-        error.code === 'HPE_HEADER_OVERFLOW'
-          ? [431, 'the request headers are too large']
-          : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
-            ? [408, 'the request took too long to arrive']
-            : [400, `the request is not valid HTTP: ${error.message}`];
-      const text = JSON.stringify({ error: message });
-      socket.end(
-        `HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\n` +
-          `Content-Length: ${Buffer.byteLength(text)}\r\nConnection: close\r\n\r\n${text}`,
-      );
-    });
+    for (const [url, allowed] of methodsByPath(routes)) {
+      const others = app.supportedMethods.filter((method) => !allowed.includes(method));
+      const allow = allowed.join(', ');
+      app.route({
+        method: others,
+        url,
+        handler: async (request) => {
+          throw new HttpError(405, `${request.method} is not allowed on ${url} (allowed: ${allow})`, { allow });
+        },
+      });
+    }
+  }
+
+  get server(): http.Server {
+    return this.app.server;
   }
 
   listen(): Promise<ListeningAddress> {
@@ -137,13 +189,7 @@ class WorldsHttpService implements HttpService {
   async #listen(): Promise<ListeningAddress> {
     await this.runner.start();
     try {
-      await new Promise<void>((resolve, reject) => {
-        this.server.once('error', reject);
-        this.server.listen(this.#options.port ?? DEFAULT_PORT, this.#options.host ?? DEFAULT_HOST, () => {
-          this.server.off('error', reject);
-          resolve();
-        });
-      });
+      await this.app.listen({ port: this.#options.port ?? DEFAULT_PORT, host: this.#options.host ?? DEFAULT_HOST });
     } catch (error) {
       await this.runner.stop().catch(() => undefined);
       throw error;
@@ -156,7 +202,7 @@ class WorldsHttpService implements HttpService {
   async #drainAndStop(): Promise<void> {
     await this.#listening?.catch(() => undefined); // a listen in progress finishes first
     // No new connections; the idle keep-alive connections are closed now.
-    const serverClosed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    const serverClosed = this.app.close();
     this.server.closeIdleConnections();
     // The requests in flight are answered (with Connection: close, so their connections close after).
     if (!(await this.#drained(this.#options.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS))) {
@@ -170,9 +216,9 @@ class WorldsHttpService implements HttpService {
       stopError = error;
     }
     this.server.closeIdleConnections();
-    let grace: NodeJS.Timeout | undefined;
-    await Promise.race([serverClosed, new Promise<void>((resolve) => (grace = setTimeout(resolve, CONNECTION_GRACE_MS)))]);
-    clearTimeout(grace);
+    const grace = new AbortController();
+    await Promise.race([serverClosed, sleep(CONNECTION_GRACE_MS, undefined, { signal: grace.signal }).catch(() => undefined)]);
+    grace.abort();
     this.server.closeAllConnections();
     await serverClosed;
     if (stopError !== undefined) throw stopError;
@@ -184,45 +230,112 @@ class WorldsHttpService implements HttpService {
     while (this.#inFlight.size > 0) {
       const left = deadline - Date.now();
       if (left <= 0) return false;
-      let timer: NodeJS.Timeout | undefined;
+      const timer = new AbortController();
       const timedOut = await Promise.race([
         Promise.all(this.#inFlight).then(() => false),
-        new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), left))),
+        sleep(left, true, { signal: timer.signal }).catch(() => false),
       ]);
-      clearTimeout(timer);
+      timer.abort();
       if (timedOut) return false;
     }
     return true;
   }
 
-  #track(res: ServerResponse): void {
+  #track(res: http.ServerResponse): void {
     const answered = new Promise<void>((resolve) => res.once('close', resolve));
     this.#inFlight.add(answered);
     void answered.then(() => this.#inFlight.delete(answered));
   }
 
-  async #respond(req: IncomingMessage, res: ServerResponse, handle: () => Promise<JsonReply>): Promise<void> {
-    let reply: JsonReply;
-    try {
-      if (this.#closing !== undefined) throw new HttpError(503, 'the server is shutting down', { 'retry-after': '1' });
-      reply = await handle();
-    } catch (error) {
-      reply = this.#errorReply(req, error);
-    }
-    // While draining, every answer closes its connection, so that close() is not held by keep-alive.
-    if (this.#closing !== undefined) reply = { ...reply, headers: { ...reply.headers, connection: 'close' } };
-    sendJson(res, reply);
+  #errorReply(error: unknown, request?: FastifyRequest): HttpError {
+    if (error instanceof HttpError) return error;
+    if (error instanceof AskTimeoutError) return new HttpError(503, `${error.message} (it may still complete)`, { 'retry-after': '1' });
+    const known = frameworkError(error as FastifyError, this.#bodyLimit);
+    if (known !== undefined) return known;
+    this.#log.error(`${request?.method} ${request?.url} failed: ${describe(error)}`);
+    const message = error instanceof Error ? error.message : String(error);
+    return new HttpError(500, `internal server error: ${message}`);
   }
 
-  #errorReply(req: IncomingMessage, error: unknown): JsonReply {
-    if (error instanceof HttpError) return { status: error.status, body: { error: error.message }, headers: error.headers };
-    if (error instanceof AskTimeoutError) {
-      return { status: 503, body: { error: `${error.message} (it may still complete)` }, headers: { 'retry-after': '1' } };
-    }
-    this.#log.error(`${req.method} ${req.url} failed: ${describe(error)}`);
-    const message = error instanceof Error ? error.message : String(error);
-    return { status: 500, body: { error: `internal server error: ${message}` } };
+  /** What every answer carries: no caching, and while draining, the end of its connection (so that close() is not held by keep-alive). */
+  #answerHeaders(reply: FastifyReply): void {
+    void reply.header('cache-control', 'no-store');
+    if (this.#closing !== undefined) void reply.header('connection', 'close');
   }
+
+  #reply(reply: FastifyReply, error: HttpError): FastifyReply {
+    return reply.code(error.status).headers(error.headers).send({ error: error.message });
+  }
+}
+
+/** The fastify errors an answer of the API stands for, in its words (undefined for any other error). */
+function frameworkError(error: FastifyError, bodyLimit: number): HttpError | undefined {
+  switch (error?.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new HttpError(413, `the request body is larger than the limit of ${bodyLimit} bytes`, { connection: 'close' });
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return new HttpError(415, 'the request body must be JSON (Content-Type: application/json)');
+  }
+  // Errors of the request's stream (the client went away, a wrong Content-Length) are 4xx of fastify's.
+  if (typeof error?.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500) {
+    return new HttpError(400, `the request body could not be read: ${error.message}`, { connection: 'close' });
+  }
+  return undefined;
+}
+function notFound(request: FastifyRequest): HttpError {
+  return new HttpError(404, `no route for ${request.method} ${request.url.split(/[?#]/, 1)[0]}`);
+}
+
+/** The first segment of a request's path that is not valid percent-encoding. */
+function undecodableSegment(url: string): string | undefined {
+  return url
+    .split(/[?#]/, 1)[0]
+    .split('/')
+    .find((segment) => {
+      try {
+        decodeURIComponent(segment);
+        return false;
+      } catch {
+        return true;
+      }
+    });
+}
+
+/** Each path of `routes` with the methods it answers. */
+function methodsByPath(routes: readonly RouteOptions[]): Map<string, string[]> {
+  const paths = new Map<string, string[]>();
+  for (const { url, method } of routes) paths.set(url, [...(paths.get(url) ?? []), ...[method].flat()]);
+  return paths;
+}
+
+/** The path of a request target: origin-form (`/a/b?c`) as it is, absolute-form (`http://host/a/b?c`) as its path and query. */
+function pathOfTarget(target: string): string {
+  if (target.startsWith('/')) return target;
+  try {
+    const url = new URL(target);
+    return `${url.pathname}${url.search}`;
+  } catch {
+    return target; // the not-found handler answers 400 for it
+  }
+}
+
+/** Requests Node could not parse: answered in JSON when the socket can still take it. */
+function answerClientError(error: NodeJS.ErrnoException, socket: Socket): void {
+  if (!socket.writable || error.code === 'ECONNRESET') {
+    socket.destroy();
+    return;
+  }
+  const [status, message] =
+    error.code === 'HPE_HEADER_OVERFLOW'
+      ? [431, 'the request headers are too large']
+      : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [408, 'the request took too long to arrive']
+        : [400, `the request is not valid HTTP: ${error.message}`];
+  const text = JSON.stringify({ error: message });
+  socket.end(
+    `HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+      `Content-Length: ${Buffer.byteLength(text)}\r\nConnection: close\r\n\r\n${text}`,
+  );
 }
 
 function describe(error: unknown): string {

@@ -11,7 +11,8 @@ interface Arrived {
 
 /**
  * Where an application actor's commands arrive: checked at once (an unknown command or bad
- * arguments is refused before anything runs), then started together with every other command that
+ * arguments is refused before anything runs; a schema that validates asynchronously is awaited
+ * first), then started together with every other command that
  * arrived in the same turn of the event loop, through the actor's CommandScheduler.
  *
  * Starting what arrived in one turn together is what lets commands share work while in flight:
@@ -26,6 +27,8 @@ export class CommandInbox {
   readonly commands: ReadonlyMap<string, CommandDeclaration>;
   readonly #scheduler: CommandScheduler;
   #arrived: Arrived[] = [];
+  /** Commands whose schema is still validating their arguments (asynchronously): close() waits for them. */
+  readonly #checking = new Set<Promise<CheckedCommand>>();
   #closed = false;
 
   constructor(
@@ -41,23 +44,34 @@ export class CommandInbox {
     if (this.#closed) {
       return Promise.reject(new RunnerError(`the runner stopped before ${this.app.name}.${String(command)} was answered`));
     }
-    let checked: CheckedCommand;
+    let checked: CheckedCommand | Promise<CheckedCommand>;
     try {
       checked = checkCommand(this.app, this.commands, command, args);
     } catch (error) {
       return Promise.reject(error);
     }
-    return new Promise((resolve, reject) => {
-      this.#arrived.push({ command: checked, resolve, reject });
-      if (this.#arrived.length === 1) setImmediate(this.#startArrived);
-    });
+    if (!(checked instanceof Promise)) return this.#arrive(checked);
+    // A schema that validates asynchronously: the command arrives once it has answered.
+    const checking = checked;
+    this.#checking.add(checking);
+    const forget = () => void this.#checking.delete(checking);
+    checking.then(forget, forget);
+    return checking.then((ready) => this.#arrive(ready));
   }
 
   /** Refuses new commands and resolves once every command taken before has completed. */
   async close(): Promise<void> {
     this.#closed = true;
+    while (this.#checking.size > 0) await Promise.allSettled([...this.#checking]);
     this.#startArrived();
     await this.#scheduler.drain();
+  }
+
+  #arrive(command: CheckedCommand): Promise<unknown> {
+    return new Promise((resolve, reject) => {
+      this.#arrived.push({ command, resolve, reject });
+      if (this.#arrived.length === 1) setImmediate(this.#startArrived);
+    });
   }
 
   readonly #startArrived = (): void => {

@@ -1,32 +1,29 @@
+import { LRUCache } from 'lru-cache';
 import { Aggregate, AggregateEvent, cloneAggregate } from '../domain';
 
 /**
- * The latest known state of recently used aggregates, least recently used first out. It holds its
- * own copies: callers get copies too, so no two commands ever share one aggregate object.
+ * The latest known state of recently used aggregates, least recently used first out (an
+ * `lru-cache`). It holds its own copies: callers get copies too, so no two commands ever share one
+ * aggregate object.
  */
 export class AggregateCache {
-  readonly #entries = new Map<string, Aggregate>();
+  readonly #entries: LRUCache<string, Aggregate>;
 
-  constructor(readonly maxSize: number) {}
+  constructor(readonly maxSize: number) {
+    this.#entries = new LRUCache({ max: maxSize });
+  }
 
   /** A copy of the cached aggregate, or undefined. */
   get<A extends Aggregate>(id: string): A | undefined {
     const cached = this.#entries.get(id);
-    if (cached === undefined) return undefined;
-    this.#entries.delete(id);
-    this.#entries.set(id, cached);
-    return cloneAggregate(cached as A);
+    return cached === undefined ? undefined : cloneAggregate(cached as A);
   }
 
   /** Keeps a copy of `aggregate`, unless a newer version is already cached. */
   put(aggregate: Aggregate): void {
-    const cached = this.#entries.get(aggregate.id);
+    const cached = this.#entries.peek(aggregate.id);
     if (cached !== undefined && cached.version > aggregate.version) return;
-    this.#entries.delete(aggregate.id);
     this.#entries.set(aggregate.id, cloneAggregate(aggregate));
-    if (this.#entries.size > this.maxSize) {
-      this.#entries.delete(this.#entries.keys().next().value as string);
-    }
   }
 
   /**
@@ -35,7 +32,7 @@ export class AggregateCache {
    * new copy instead when the cached one is not at the version before them.
    */
   advance(aggregate: Aggregate, events: readonly AggregateEvent<any>[]): void {
-    const cached = this.#entries.get(aggregate.id);
+    const cached = this.#entries.peek(aggregate.id);
     if (cached === undefined || events.length === 0 || cached.version !== aggregate.version - events.length) {
       this.put(aggregate);
       return;
@@ -46,8 +43,7 @@ export class AggregateCache {
       this.#entries.delete(aggregate.id); // half-applied: forget it, the store has it all
       return;
     }
-    this.#entries.delete(aggregate.id);
-    this.#entries.set(aggregate.id, cached);
+    this.#entries.get(aggregate.id); // now the most recently used
   }
 
   evict(id: string): void {

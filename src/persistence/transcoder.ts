@@ -62,6 +62,12 @@ function isPlainJSON(value: unknown, depth: number): boolean {
  * JSON with tagged values for what JSON cannot say: Date, bigint, Map, Set, bytes, non-finite
  * numbers, undefined in arrays, and any registered custom type. A tagged value is written as
  * `{"$type": name, "v": data}`; a plain object that itself has a `$type` key is escaped.
+ *
+ * Ours on purpose, not a serialisation library's (superjson, devalue, ...): this is the stored
+ * format of every event and snapshot ever recorded, so it must read the same bytes in every later
+ * version, whatever a library does in its next major; custom types are stored under names the
+ * application chooses (stable across renames of the class); and plain JSON, the common case, is
+ * written by JSON.stringify alone (isPlainJSON), which a general library does not know to do.
  */
 export class JSONTranscoder implements Transcoder {
   readonly #byName = new Map<string, Transcoding<any, any>>();

@@ -1,5 +1,6 @@
 // Commands as messages (`ask`), checked at compile time and at run time; and the runner's actors
 // living inside a user's own nact system.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { dispatch, spawn, start, stop, type Ref } from 'nact';
 import {
   ActorRunner,
@@ -19,7 +20,7 @@ class SlowWorlds extends WorldsApplication {
   static commands = ['createWorld', 'makeItSo', 'getWorldHistory', 'wait', 'fail'] as const;
 
   async wait(ms: number): Promise<string> {
-    await new Promise((resolve) => setTimeout(resolve, ms));
+    await sleep(ms);
     return `waited ${ms} ms`;
   }
 
@@ -160,7 +161,7 @@ describe('the ActorRunner inside a user’s nact system', () => {
     expect((runner.ref as unknown as { path: { parts: string[] } }).path.parts).toEqual(['backend', expect.stringMatching(/^eventsourcing-/)]);
 
     dispatch(frontend, { type: 'create' });
-    for (let wait = 0; answers.length === 0 && wait < 200; wait++) await new Promise((resolve) => setTimeout(resolve, 5));
+    for (let wait = 0; answers.length === 0 && wait < 200; wait++) await sleep(5);
     expect(answers).toEqual([{ ok: true, value: expect.any(String) }]);
     const id = (answers[0] as { value: string }).value;
     expect(await runner.get(SlowWorlds).getWorldHistory(id)).toEqual([]);

@@ -1,5 +1,6 @@
 // Commands sent as messages run concurrently: up to commandConcurrency at once, one at a time per
 // declared key (in arrival order), queries never behind writes; results stay exact.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { ActorRunner, RecordConflictError, RunnerError, System } from '../../src';
 import { Counters, WorldsApplication } from '../seed-example';
 import { memoryStore, postgresStore, sqliteStore, StoreSetup } from '../support/stores';
@@ -30,7 +31,7 @@ class Gauged extends WorldsApplication {
   async slowWrite(ms: number): Promise<string> {
     Gauged.running += 1;
     Gauged.mostAtOnce = Math.max(Gauged.mostAtOnce, Gauged.running);
-    await new Promise((resolve) => setTimeout(resolve, ms));
+    await sleep(ms);
     Gauged.running -= 1;
     return 'written';
   }

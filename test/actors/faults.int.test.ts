@@ -1,5 +1,6 @@
 // Supervision under faults: a policy that fails at random, a database whose connections are killed
 // while commands flow. Counts must come out exact, with nothing processed twice.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { ActorRunner, System } from '../../src';
 import { World } from '../seed-example';
 import { admin } from '../support/postgres';
@@ -114,7 +115,7 @@ describe('killing the PostgreSQL connections while commands flow', () => {
       let flowing = true;
       const killer = (async () => {
         while (flowing) {
-          await new Promise((resolve) => setTimeout(resolve, 40));
+          await sleep(40);
           killed += await kill();
         }
       })();

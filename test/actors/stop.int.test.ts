@@ -1,5 +1,6 @@
 // stop() drains: no new runs, the run in flight finishes, every actor stops (bottom-up, since nact's
 // own stop leaves children running), and nothing is left holding the event loop.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { spawn as spawnChild } from 'node:child_process';
 import { join } from 'node:path';
 import { start, stop, type Ref } from 'nact';
@@ -62,7 +63,7 @@ describe('ActorRunner.stop', () => {
     let stopped = false;
     const stopping = runner.stop().then(() => (stopped = true));
     try {
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      await sleep(50);
       expect(stopped).toBe(false); // the run in flight holds it
       // The busy slave and its ancestors are still there; nothing above a live actor is stopped.
       const pipeline0 = [...runnerActor.children.values()].find((actor) => actor.name === 'pipeline-0')!;

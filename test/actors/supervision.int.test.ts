@@ -1,5 +1,6 @@
 // Supervision: a process that keeps failing on one notification ends in `failed` and stays there
 // until told to restart or to skip that notification; other processes and pipelines keep working.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { ActorRunner, PolicyError, RunnerError, SkippedNotification, System } from '../../src';
 import { World } from '../seed-example';
 import { caughtUp, CountersWithCommands, eventsIn, failingCounters, processIn, statusWhen, Worlds } from './support/systems';
@@ -55,7 +56,7 @@ describe('the ActorRunner supervising a failing process', () => {
     // It stays failed: prompts and ticks do not move it.
     await worlds.makeItSo(id, 'later');
     await runner.get(CountersWithCommands).getCount('later');
-    await new Promise((resolve) => setTimeout(resolve, 30));
+    await sleep(30);
     expect(processIn(await runner.status(), 'PoisonCounters')).toMatchObject({ state: 'failed', restarts: 3 });
 
     expect(await runner.skip(PoisonCounters, 'poison is bad data')).toBe(3);

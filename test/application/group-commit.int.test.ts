@@ -1,5 +1,6 @@
 // Group commit: saves made while another is in flight are written together (one transaction),
 // each accepted or refused on its own; followers see every notification of a group, in order.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { ApplicationRecorder, Notification, RecordConflictError } from '../../src';
 import { Counters, World, WorldsApplication } from '../seed-example';
 import { memoryStore, postgresStore, sqliteStore, StoreSetup } from '../support/stores';
@@ -119,7 +120,7 @@ describe('group commit on PostgreSQL under 8 concurrent connections', () => {
         const page = await reader.recorder.selectNotifications(position, 50, { inclusiveOfStart: false });
         seen.push(...page);
         if (page.length > 0) position = page[page.length - 1].id;
-        else if (!writing) await new Promise((resolve) => setTimeout(resolve, 5));
+        else if (!writing) await sleep(5);
       }
     })();
     try {

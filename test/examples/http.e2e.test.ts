@@ -1,5 +1,6 @@
 // The HTTP example (examples/http) end to end: the real server on a free loopback port, spoken to
 // over HTTP with Node's fetch; and the server as a process of its own, drained by SIGTERM/SIGINT.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
@@ -43,7 +44,7 @@ async function countReaches(base: string, what: string, expected: number, timeou
     expect(body.what).toBe(what);
     if (body.count === expected) return;
     if (body.count > expected || Date.now() > deadline) throw new Error(`the count of '${what}' is ${body.count}, not ${expected}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
+    await sleep(10);
   }
 }
 
@@ -55,7 +56,7 @@ async function statusWhen(base: string, predicate: (status: any) => boolean, tim
     expect(status).toBe(200);
     if (predicate(body)) return body;
     if (Date.now() > deadline) throw new Error(`the status never matched; last: ${JSON.stringify(body)}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
+    await sleep(10);
   }
 }
 
@@ -234,6 +235,46 @@ describe('the HTTP example, over SQLite', () => {
     });
 
     it.each([
+      ['HEAD', '/status', 'GET'],
+      ['PROPFIND', '/worlds', 'POST'],
+    ])('405 for %s %s too: every method Node parses is routed', async (method, path, allowed) => {
+      const response = await fetch(`${base}${path}`, { method });
+      expect(response.status).toBe(405);
+      expect(response.headers.get('allow')).toBe(allowed);
+    });
+
+    it.each([
+      ['GET', '/worlds//history'],
+      ['POST', '/worlds//things'],
+      ['GET', '/counts/'],
+    ])('404 for %s %s: a parameter is one segment that is not empty', async (method, path) => {
+      expect(await call(base, method, path)).toMatchObject({ status: 404, body: { error: `no route for ${method} ${path}` } });
+    });
+
+    it('reads no body where there is no route, checks the id before the body, and answers a request in absolute form', async () => {
+      expect(await call(base, 'POST', '/nowhere', '{not json', { 'content-type': 'text/plain' })).toMatchObject({ status: 404 });
+      const both = await call(base, 'POST', '/worlds/nope/things', '{not json', { 'content-type': 'application/json' });
+      expect(both).toMatchObject({ status: 400, body: { error: "'nope' is not a world id (a UUID)" } });
+      const raw = await new Promise<string>((resolve, reject) => {
+        const socket = connect(Number(new URL(base).port), '127.0.0.1', () =>
+          socket.write(`GET http://example.com/worlds/${id}/history?x=1 HTTP/1.1\r\nhost: example.com\r\nconnection: close\r\n\r\n`),
+        );
+        let text = '';
+        socket.on('data', (chunk) => (text += chunk));
+        socket.on('end', () => resolve(text));
+        socket.on('error', reject);
+      });
+      expect(raw).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+      expect(JSON.parse(raw.split('\r\n\r\n')[1])).toEqual({ id, history: [] });
+    });
+
+    it('says no-store on every answer, errors included', async () => {
+      for (const path of ['/status', '/nowhere', '/counts/%E0%A4%A']) {
+        expect((await fetch(`${base}${path}`)).headers.get('cache-control')).toBe('no-store');
+      }
+    });
+
+    it.each([
       ['GET', '/worlds/not-a-uuid/history'],
       ['POST', '/worlds/not-a-uuid/things'],
       ['GET', `/worlds/${'1'.repeat(36)}/history`],
@@ -319,7 +360,7 @@ describe('the HTTP example, over memory', () => {
     let closed = false;
     const closing = service.close().then(() => (closed = true));
     expect(service.close()).toBe(service.close()); // one drain, however often it is asked for
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await sleep(50);
     expect(closed).toBe(false); // the request in flight holds it
     expect(service.server.listening).toBe(false);
     expect(service.runner.isRunning).toBe(true);

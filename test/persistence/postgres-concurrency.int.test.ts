@@ -2,6 +2,7 @@
  * PostgreSQL under real concurrency (many pools, out-of-order commits) and failure (connections
  * killed, servers unreachable or silent). Needs the server; fails, never skips, without it.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { createServer, type Server, type Socket } from 'node:net';
 import type { Client } from 'pg';
 import {
@@ -13,7 +14,6 @@ import { OperationalError, TrackingConflictError, type Notification, type Stored
 import { admin, adminClient, createSchema, dropSchema, POSTGRES_TEST_URL, uniqueSchemaName } from '../support/postgres';
 import { stored, uniqueId } from './recorder-contract';
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Settles to 'pending' if the promise has not settled within `ms`. */
 async function stateAfter(promise: Promise<unknown>, ms: number): Promise<'pending' | 'fulfilled' | 'rejected'> {

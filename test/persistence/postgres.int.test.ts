@@ -4,6 +4,7 @@
  * Concurrency and failure tests are in postgres-concurrency.int.test.ts. These tests need the
  * server (TEST_POSTGRES_URL, else 127.0.0.1:5432/test) and fail, never skip, without it.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   PostgresInfrastructureFactory,
   type PostgresInfrastructureOptions,
@@ -239,7 +240,7 @@ describe('postgres (watermark): a reader told of a write', () => {
         `selectNotifications on ${harness.schema}.held_events: notification ${id} is committed, but a transaction that began before it has kept it out of the log for more than 200 ms`,
       );
       const waiting = reader.selectNotifications(id, 1, { waitFor: id });
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      await sleep(50);
       await older.query('COMMIT');
       expect((await waiting).map((notification) => notification.id)).toEqual([id]);
     } finally {
@@ -261,7 +262,7 @@ describe('postgres: reads of the notification log', () => {
       await locker.query('BEGIN');
       await locker.query(`LOCK TABLE "${harness.schema}".busy_events IN SHARE MODE`); // blocks writes, not reads
       const write = recorder.insertEvents([stored(uniqueId(), 1)]); // holds the pool's one connection, waiting
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      await sleep(50);
       expect((await recorder.selectNotifications(0, 10)).map((notification) => notification.id)).toEqual([id]);
       await locker.query('COMMIT');
       expect(await write).toHaveLength(1);

@@ -2,6 +2,7 @@
  * The recorder contract, written once and run against every persistence module (memory, SQLite,
  * PostgreSQL). A module's test file supplies a harness that makes fresh, empty stores.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   AggregateRecorder,
   ApplicationRecorder,
@@ -320,7 +321,7 @@ export function recorderContract(moduleName: string, makeHarness: () => Recorder
         await expect(reader.selectNotifications(0, 1, { waitFor: 0 })).rejects.toThrow('waitFor must be a notification id (an integer >= 1), got 0');
         // Where it does not, the writes show once no earlier transaction is running.
         for (let tries = 0; (await reader.selectNotifications(0, 100)).length < 30 && tries < 100; tries++) {
-          await new Promise((resolve) => setTimeout(resolve, 20));
+          await sleep(20);
         }
         expect((await reader.selectNotifications(0, 100)).length).toBe(30);
       });
@@ -338,7 +339,7 @@ export function recorderContract(moduleName: string, makeHarness: () => Recorder
           while (seen.length < total) {
             const batch = await reader.selectNotifications(position, 7, { inclusiveOfStart: false });
             if (batch.length === 0) {
-              await new Promise((resolve) => setTimeout(resolve, 1));
+              await sleep(1);
               continue;
             }
             seen.push(...batch);

@@ -2,6 +2,7 @@
  * Real concurrency on one SQLite file: writers in worker threads and child processes, each with its
  * own connection (see sqlite.worker.ts), while this thread reads the log with its own connection.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { ChildProcess, fork } from 'node:child_process';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -95,7 +96,7 @@ class Peer {
     } catch {
       this.kill();
     }
-    await Promise.race([this.exited, new Promise((resolve) => setTimeout(resolve, 2000).unref())]);
+    await Promise.race([this.exited, sleep(2000, undefined, { ref: false })]);
     this.kill();
   }
 
@@ -153,7 +154,7 @@ describe('sqlite recorders across threads and processes', () => {
       if (Date.now() > deadline) throw new Error(`the tail saw ${seen.length} of ${total} events`);
       const batch = await reader.selectNotifications(position, 10, { inclusiveOfStart: false });
       if (batch.length === 0) {
-        await new Promise((resolve) => setTimeout(resolve, 1));
+        await sleep(1);
         continue;
       }
       if (writing) batchesWhileWriting += 1;

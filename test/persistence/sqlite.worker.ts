@@ -2,6 +2,7 @@
  * A writer with its own SQLite connection, run as a worker thread or a child process by
  * sqlite-concurrency.int.test.ts. It obeys commands from its parent, one at a time.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { parentPort } from 'node:worker_threads';
 import type { StoredEvent } from '../../src/persistence/records';
 import type { SqliteProcessRecorder } from '../../src/persistence/sqlite';
@@ -75,7 +76,7 @@ async function obey(command: Command): Promise<Reply> {
         ids.push(await recorder!.insertEvents(events));
         // Without a pause, a writer that just committed takes the lock again before the others'
         // busy handlers wake up (SQLite's busy waiting is not first come, first served).
-        await new Promise((resolve) => setTimeout(resolve, command.pauseMs));
+        await sleep(command.pauseMs);
       }
       return { type: 'written', ids };
     }

@@ -1,3 +1,5 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+
 /** Calls `read` until it succeeds (a store whose connections are being cut recovers), at most `attempts` times, 10 ms apart. */
 export async function withRetries<T>(read: () => Promise<T>, attempts = 50): Promise<T> {
   for (let attempt = 1; ; attempt++) {
@@ -5,7 +7,7 @@ export async function withRetries<T>(read: () => Promise<T>, attempts = 50): Pro
       return await read();
     } catch (error) {
       if (attempt >= attempts) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 10));
+      await sleep(10);
     }
   }
 }

@@ -2,6 +2,7 @@
 // reported as failed. Transient downstream failures are retried; what still fails is a
 // DownstreamProcessingError that names the notifications recorded. So no command reported as
 // failed is recorded, and none reported as recorded is missing.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { DownstreamProcessingError, OperationalError, SingleThreadedRunner, System } from '../../src';
 import { Counters, WorldsApplication } from '../seed-example';
 import { admin } from '../support/postgres';
@@ -36,7 +37,7 @@ describe('the single-threaded runner while PostgreSQL connections are cut', () =
       let flowing = true;
       const killer = (async () => {
         while (flowing) {
-          await new Promise((resolve) => setTimeout(resolve, 15));
+          await sleep(15);
           killed += await kill();
         }
       })();

@@ -1,4 +1,5 @@
 // Applications and helpers shared by the ActorRunner tests.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { ActorRunner, ActorRunnerStatus, Application, DomainEvent, Follower, ProcessEvent, ProcessStatus } from '../../../src';
 import { Counter, Counters, World, WorldsApplication } from '../../seed-example';
 
@@ -64,7 +65,7 @@ export async function statusWhen(
     const status = await runner.status();
     if (predicate(status)) return status;
     if (Date.now() > deadline) throw new Error(`status never matched; last: ${JSON.stringify(status, replacer)}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
+    await sleep(5);
   }
 }
 
