@@ -60,6 +60,15 @@ describe('a cluster of members over one PostgreSQL', () => {
     await exactly(750);
   });
 
+  it('keeps its session while it starts the workers of many slots at once (heartbeats do not wait for them)', async () => {
+    const a = await start('a', { PIPELINES: '8' });
+    await allOwned(16);
+    // Longer than the server lets a silent session live (heartbeatTimeoutMs + 2 heartbeats = 5 s).
+    await new Promise((resolve) => setTimeout(resolve, 6000));
+    expect(a.events.filter((event) => event.event === 'session lost')).toEqual([]);
+    expect((await slotOwners(schema())).size).toBe(16);
+  });
+
   it('adopts the slots of a member killed with SIGKILL mid-run, with exact totals', async () => {
     const [a] = await Promise.all(['a', 'b', 'c'].map((id) => start(id)));
     await allOwned();

@@ -1,6 +1,6 @@
 // Run in a process of its own: one member of a cluster (a MultiprocessRunner with cluster: ... and
 // worker threads) over the PostgreSQL database and schema of its environment, on the chain system
-// (WorldsApplication -> Counters -> Tallies) in pipelines 0-3: eight slots. It prints one JSON line
+// (WorldsApplication -> Counters -> Tallies) in pipelines 0-3 (PIPELINES: another count): eight slots. It prints one JSON line
 // per event: {"event":"ready"}, each slot taken or handed over, the session lost and regained.
 // Settings: MEMBER_ID, CLUSTER (JSON of cluster options), POLL_MS, SEND (commands it sends itself,
 // into every pipeline, after it is ready), FORCE (a slot "App:pipeline" it processes regardless).
@@ -12,7 +12,7 @@ import { system } from '../system/multiprocess/chain-system';
 const print = (event: string, fields: Record<string, unknown> = {}) => console.log(JSON.stringify({ event, ...fields, at: Date.now() }));
 
 async function main(): Promise<void> {
-  const pipelineIds = [0, 1, 2, 3];
+  const pipelineIds = Array.from({ length: Number(process.env.PIPELINES ?? 4) }, (_, i) => i);
   const runner = new MultiprocessRunner(system, {
     pipelineIds,
     isolation: 'thread',

@@ -63,6 +63,8 @@ export class ClusterMember {
   /** (leader, pipeline) pairs with a NOTIFY waiting to be sent, with the newest id recorded. */
   readonly #toNotify = new Map<string, number>();
   #notifying = false;
+  /** Slots being handed over (their batch in flight finishing): not handed over again meanwhile. */
+  readonly #releasing = new Set<string>();
   /** After a lost session the member rejoins only from then, so that the others adopt its slots first. */
   #rejoinAt = 0;
 
@@ -178,15 +180,19 @@ export class ClusterMember {
           taken.push(name);
         }
       }
-      // Their workers start side by side: a member adopting a dead member's slots resumes them all at once.
-      await Promise.all(taken.map((name) => this.work.start(this.#slots.get(name)!)));
+      // Workers start, and hand over, beside the heartbeats: a heartbeat that waited for them would
+      // leave the session silent long enough for the server to end it.
+      for (const name of taken) void this.work.start(this.#slots.get(name)!);
       for (const name of next.release) {
-        if (this.#stopped) break;
-        await this.stopSlot(name, false);
-        const held = new Map(this.#state.held);
-        held.delete(name);
-        this.#state = { ...this.#state, held };
-        this.work.told('slot handed over', { slot: name, memberId: this.memberId });
+        if (this.#stopped || this.#releasing.has(name)) continue;
+        this.#releasing.add(name);
+        void this.stopSlot(name, false).finally(() => {
+          this.#releasing.delete(name);
+          const held = new Map(this.#state.held);
+          held.delete(name);
+          this.#state = { ...this.#state, held };
+          this.work.told('slot handed over', { slot: name, memberId: this.memberId });
+        });
       }
       // Slots processed here whose lock is not held (forced by hand, or the lock was lost) stay as they are.
     } catch (error) {
