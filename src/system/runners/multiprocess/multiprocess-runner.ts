@@ -91,6 +91,7 @@ export class MultiprocessRunner extends Runner {
             random: this.#options.random,
             recorded: (count, lastNotificationId) =>
               this.prompted({ leaderName: followerName, pipelineId, edges: this.edgesFollowing(followerName, pipelineId), count, lastNotificationId }),
+            observer: this.processObserver(followerName, pipelineId, this.supervision),
             failed: (error) => {
               this.recordError(error);
               this.failureWarnings.failed(followerName, pipelineId, error);
