@@ -1,9 +1,10 @@
-// Prints the benchmark figures. Usage: npm run bench [-- core|system|actors|growth|load|multiprocess ...]
+// Prints the benchmark figures. Usage: npm run bench [-- core|system|actors|growth|load|multiprocess|tracing ...]
 import { coreBenchmark } from './core';
 import { actorsBenchmark } from './actors';
 import { loadBenchmark } from './load';
 import { multiprocessBenchmark } from './multiprocess';
 import { growthBenchmark, systemBenchmark } from './system';
+import { tracingBenchmark } from './tracing';
 
 const suites: Record<string, () => Promise<void>> = {
   core: coreBenchmark,
@@ -12,6 +13,7 @@ const suites: Record<string, () => Promise<void>> = {
   growth: growthBenchmark,
   load: loadBenchmark,
   multiprocess: multiprocessBenchmark,
+  tracing: tracingBenchmark,
 };
 
 async function main(): Promise<void> {
