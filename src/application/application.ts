@@ -150,13 +150,18 @@ export class Application {
    * the write committed rejects with DownstreamProcessingError: the command is recorded, and must
    * not be repeated.
    */
-  async save(...aggregates: Aggregate[]): Promise<Recording[]> {
-    this.checkOpen();
-    const events: AggregateEvent<any>[] = [];
-    for (const aggregate of aggregates) events.push(...aggregate.collectEvents());
-    if (events.length === 0) return [];
-    if (this.#telemetry === undefined) return this.saveEvents(aggregates, events);
-    return this.#telemetry.save(events, () => this.saveEvents(aggregates, events));
+  save(...aggregates: Aggregate[]): Promise<Recording[]> {
+    // Not itself async: a save's promise is saveEvents', adopted by no other.
+    try {
+      this.checkOpen();
+      const events: AggregateEvent<any>[] = [];
+      for (const aggregate of aggregates) events.push(...aggregate.collectEvents());
+      if (events.length === 0) return Promise.resolve([]);
+      if (this.#telemetry === undefined) return this.saveEvents(aggregates, events);
+      return this.#telemetry.save(events, () => this.saveEvents(aggregates, events));
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   /** Records the events of a save, then tells the listeners. */

@@ -1,4 +1,12 @@
-import type { SpanContext } from './telemetry';
+/**
+ * A span's context, as far as a link needs it (OpenTelemetry's SpanContext fits: this module's
+ * declarations name no type of the optional API).
+ */
+export interface SpanContext {
+  readonly traceId: string;
+  readonly spanId: string;
+  readonly traceFlags: number;
+}
 
 /** How many events of each log keep the span that recorded them. */
 export const RECORDING_LINKS_PER_LOG = 10_000;
@@ -8,8 +16,6 @@ export interface EventKey {
   readonly originatorId: string;
   readonly originatorVersion: number;
 }
-
-const keyOf = (event: EventKey) => `${event.originatorVersion}:${event.originatorId}`;
 
 /**
  * The span context of the span that recorded each of the latest events of each log, in process
@@ -26,23 +32,18 @@ const keyOf = (event: EventKey) => `${event.originatorVersion}:${event.originato
  * process, finds no link.
  */
 class RecordingLinks {
-  readonly #logs = new WeakMap<object, Map<string, SpanContext>>();
+  readonly #logs = new WeakMap<object, Log>();
 
   /** Remembers that `spanContext` records `event` (unless a span already does). */
   remember(recorder: object, event: EventKey, spanContext: SpanContext): void {
-    let spans = this.#logs.get(recorder);
-    if (spans === undefined) this.#logs.set(recorder, (spans = new Map()));
-    const key = keyOf(event);
-    if (spans.has(key)) return;
-    spans.set(key, spanContext);
-    if (spans.size > RECORDING_LINKS_PER_LOG) spans.delete(spans.keys().next().value!);
+    let log = this.#logs.get(recorder);
+    if (log === undefined) this.#logs.set(recorder, (log = new Log()));
+    log.remember(event, spanContext);
   }
 
   /** The write of `event` by `spanContext` failed: forgets it (if that span is the one remembered). */
   forget(recorder: object, event: EventKey, spanContext: SpanContext): void {
-    const spans = this.#logs.get(recorder);
-    const key = keyOf(event);
-    if (spans?.get(key) === spanContext) spans.delete(key);
+    this.#logs.get(recorder)?.forget(event, spanContext);
   }
 
   /** Whether any event of the log is remembered (if none, no notification of it needs looking up). */
@@ -52,7 +53,47 @@ class RecordingLinks {
 
   /** The span that recorded `event` in the log, if it is remembered. */
   recordedBy(recorder: object, event: EventKey): SpanContext | undefined {
-    return this.#logs.get(recorder)?.get(keyOf(event));
+    return this.#logs.get(recorder)?.recordedBy(event);
+  }
+}
+
+/**
+ * One log's remembered spans, by aggregate id, then version (no key is made per event), and the
+ * order they were remembered in, a ring of RECORDING_LINKS_PER_LOG: the oldest goes first.
+ */
+class Log {
+  readonly #spans = new Map<string, Map<number, SpanContext>>();
+  readonly #ids: string[] = [];
+  readonly #versions: number[] = [];
+  #next = 0;
+  size = 0;
+
+  remember({ originatorId, originatorVersion }: EventKey, spanContext: SpanContext): void {
+    let versions = this.#spans.get(originatorId);
+    if (versions === undefined) this.#spans.set(originatorId, (versions = new Map()));
+    else if (versions.has(originatorVersion)) return;
+    versions.set(originatorVersion, spanContext);
+    if (this.#ids.length === RECORDING_LINKS_PER_LOG) this.delete(this.#ids[this.#next], this.#versions[this.#next]);
+    this.#ids[this.#next] = originatorId;
+    this.#versions[this.#next] = originatorVersion;
+    this.#next = (this.#next + 1) % RECORDING_LINKS_PER_LOG;
+    this.size += 1;
+  }
+
+  forget({ originatorId, originatorVersion }: EventKey, spanContext: SpanContext): void {
+    // Its place in the ring stays, and is reused in turn.
+    if (this.#spans.get(originatorId)?.get(originatorVersion) === spanContext) this.delete(originatorId, originatorVersion);
+  }
+
+  recordedBy({ originatorId, originatorVersion }: EventKey): SpanContext | undefined {
+    return this.#spans.get(originatorId)?.get(originatorVersion);
+  }
+
+  private delete(originatorId: string, originatorVersion: number): void {
+    const versions = this.#spans.get(originatorId);
+    if (versions === undefined || !versions.delete(originatorVersion)) return;
+    this.size -= 1;
+    if (versions.size === 0) this.#spans.delete(originatorId);
   }
 }
 

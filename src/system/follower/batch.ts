@@ -40,50 +40,40 @@ export async function processBatch(
   previous: number,
   notifications: readonly Notification[],
 ): Promise<BatchOutcome> {
-  const { observer } = context;
-  if (observer === undefined) return processNotifications(context, reader, previous, notifications, undefined);
   const started = performance.now();
-  const traced = observer.traceBatch(reader, notifications);
+  const traced = context.observer?.traceBatch(reader, notifications);
   let outcome: BatchOutcome;
   try {
-    outcome = await processNotifications(context, reader, previous, notifications, traced);
+    const unit = new UnitOfWork(context.trustCache);
+    const events: AggregateEvent<any>[] = [];
+    // A unit of work needs an AsyncLocalStorage, which costs every promise of the process a hook while
+    // it runs: a batch of one notification goes without (it has no earlier calls to show) unless
+    // the fast-forward reads it saves cost more (a database server's round trips).
+    const applied =
+      notifications.length > 1 || (context.trustCache && context.repository.fastForwardIsCostly)
+        ? await context.repository.withUnitOfWork(unit, () => applyPolicies(context, reader, notifications, unit, events, traced))
+        : await applyPolicies(context, reader, notifications, unit, events, traced);
+    const { last, failure } = applied;
+    if (last === undefined) {
+      outcome = { processed: 0, recordings: [], failure };
+    } else {
+      const verifying = context.repository.verifyCachedReads(unit);
+      if (verifying !== undefined) await verifying;
+      const { upstream, pipelineId } = reader;
+      const aggregates = [...unit.pending.values()];
+      const options = { pipelineId, tracking: { applicationName: upstream.name, notificationId: last.id, pipelineId, previousNotificationId: previous } };
+      const recordings = await (traced === undefined
+        ? context.record(aggregates, events, options)
+        : traced.recording(events, () => context.record(aggregates, events, options)));
+      reader.advance(last.id);
+      outcome = { processed: notifications.indexOf(last) + 1, recordings, failure };
+    }
   } catch (error) {
     traced?.failed(error);
     throw error;
   }
-  observer.batchEnded(reader, notifications, outcome, performance.now() - started, traced);
+  context.observer?.batchEnded(reader, notifications, outcome, performance.now() - started, traced);
   return outcome;
-}
-
-async function processNotifications(
-  context: BatchContext,
-  reader: UpstreamReader,
-  previous: number,
-  notifications: readonly Notification[],
-  traced: TracedBatch | undefined,
-): Promise<BatchOutcome> {
-  const unit = new UnitOfWork(context.trustCache);
-  const events: AggregateEvent<any>[] = [];
-  // A unit of work needs an AsyncLocalStorage, which costs every promise of the process a hook while
-  // it runs: a batch of one notification goes without (it has no earlier calls to show) unless
-  // the fast-forward reads it saves cost more (a database server's round trips).
-  const applied =
-    notifications.length > 1 || (context.trustCache && context.repository.fastForwardIsCostly)
-      ? await context.repository.withUnitOfWork(unit, () => applyPolicies(context, reader, notifications, unit, events, traced))
-      : await applyPolicies(context, reader, notifications, unit, events, traced);
-  const { last, failure } = applied;
-  if (last === undefined) return { processed: 0, recordings: [], failure };
-  const verifying = context.repository.verifyCachedReads(unit);
-  if (verifying !== undefined) await verifying;
-  const { upstream, pipelineId } = reader;
-  const record = () =>
-    context.record([...unit.pending.values()], events, {
-      pipelineId,
-      tracking: { applicationName: upstream.name, notificationId: last.id, pipelineId, previousNotificationId: previous },
-    });
-  const recordings = await (traced === undefined ? record() : traced.recording(events, record));
-  reader.advance(last.id);
-  return { processed: notifications.indexOf(last) + 1, recordings, failure };
 }
 
 /**

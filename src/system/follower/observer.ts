@@ -112,7 +112,10 @@ class FollowerTracing {
   }
 
   startBatch(reader: UpstreamReader, notifications: readonly Notification[], recorder: object): TracedBatch | undefined {
-    const links = distinctLinks(reader, notifications);
+    const log = reader.upstream.recorder;
+    // What recorded each notification, as far as known now (nothing to look up if no span recorded in the log).
+    const recorded = recordingLinks.has(log) ? notifications.map((notification) => recordingLinks.recordedBy(log, notification)) : [];
+    const links = distinctLinks(recorded);
     const span = this.#tracer.startSpan(this.#batchName, links === undefined ? this.#batchOptions : { ...this.#batchOptions, links });
     if (!span.isRecording()) return undefined;
     span.setAttributes({
@@ -123,22 +126,16 @@ class FollowerTracing {
       [ATTRIBUTES.lastNotificationId]: notifications[notifications.length - 1].id,
       [ATTRIBUTES.batchCount]: notifications.length,
     });
-    return new TracedBatch(this.api, this.#tracer, span, this.followerName, reader, notifications, links, recorder);
+    return new TracingBatch(this.api, this.#tracer, span, this.followerName, reader, notifications, recorded, links, recorder);
   }
 }
 
 
-/**
- * The links to the distinct spans that recorded `notifications`, less those in `known` (undefined
- * when there are none).
- */
-function distinctLinks(reader: UpstreamReader, notifications: readonly Notification[], known: readonly Link[] = []): Link[] | undefined {
-  const log = reader.upstream.recorder;
-  if (!recordingLinks.has(log)) return undefined;
+/** Links to the distinct spans of `recorded`, less those in `known` (undefined when there are none). */
+function distinctLinks(recorded: ReadonlyArray<SpanContext | undefined>, known: readonly Link[] = []): Link[] | undefined {
   let links: Link[] | undefined;
   const seen = new Set(known.map((link) => link.context.spanId));
-  for (const notification of notifications) {
-    const context = recordingLinks.recordedBy(log, notification);
+  for (const context of recorded) {
     if (context === undefined || seen.has(context.spanId)) continue;
     seen.add(context.spanId);
     (links ??= []).push({ context });
@@ -147,15 +144,32 @@ function distinctLinks(reader: UpstreamReader, notifications: readonly Notificat
   return links;
 }
 
+/** One batch being traced, as processBatch sees it. */
+export interface TracedBatch {
+  /** Calls the policy for `notification` in a span of its own, the active span while it runs. */
+  policy(notification: Notification, call: () => Promise<void>): Promise<void>;
+  /** The policy call just made saved `count` events (the next ones the batch records). */
+  saved(count: number): void;
+  /**
+   * Runs `record`, the write of the events the batch's policy calls saved, remembering each as
+   * recorded by the policy call that saved it (forgotten if the write fails).
+   */
+  recording<T>(events: readonly EventKey[], record: () => Promise<T>): Promise<T>;
+  end(outcome: BatchOutcome): void;
+  failed(error: unknown): void;
+}
+
 /**
  * One batch being traced: its span, the spans of its policy calls (its children, each linked to
  * the span that recorded its notification), and which policy call saved each event it records.
  */
-export class TracedBatch {
+class TracingBatch implements TracedBatch {
   readonly #context: ReturnType<OtelApi['context']['active']>;
   /** The span context of the policy call that saved each event of the batch, in order. */
   readonly #origins: SpanContext[] = [];
   #lastPolicy: SpanContext | undefined;
+  /** The index of the notification of the next policy call (they come in order). */
+  #next = 0;
 
   constructor(
     private readonly api: OtelApi,
@@ -164,6 +178,8 @@ export class TracedBatch {
     private readonly followerName: string,
     private readonly reader: UpstreamReader,
     private readonly notifications: readonly Notification[],
+    /** The span that recorded each notification, as far as known (looked up again at its policy call if not). */
+    private readonly recorded: Array<SpanContext | undefined>,
     /** The links the span started with. */
     private readonly links: readonly Link[] | undefined,
     private readonly recorder: object,
@@ -171,10 +187,11 @@ export class TracedBatch {
     this.#context = api.trace.setSpan(api.context.active(), span);
   }
 
-  /** Calls the policy for `notification` in a span of its own, the active span while it runs. */
   async policy(notification: Notification, call: () => Promise<void>): Promise<void> {
     const { api } = this;
-    const recorded = recordingLinks.recordedBy(this.reader.upstream.recorder, notification);
+    const index = this.notifications[this.#next] === notification ? this.#next : this.notifications.indexOf(notification);
+    this.#next = index + 1;
+    const recorded = (this.recorded[index] ??= recordingLinks.recordedBy(this.reader.upstream.recorder, notification));
     const span = this.tracer.startSpan(
       `policy ${this.followerName}`,
       {
@@ -201,15 +218,10 @@ export class TracedBatch {
     }
   }
 
-  /** The policy call just made saved `count` events (the next ones the batch records). */
   saved(count: number): void {
     for (let index = 0; index < count; index++) this.#origins.push(this.#lastPolicy!);
   }
 
-  /**
-   * Runs `record`, the write of the events the batch's policy calls saved, remembering each as
-   * recorded by the policy call that saved it (forgotten if the write fails).
-   */
   async recording<T>(events: readonly EventKey[], record: () => Promise<T>): Promise<T> {
     events.forEach((event, index) => recordingLinks.remember(this.recorder, event, this.#origins[index]));
     try {
@@ -222,10 +234,10 @@ export class TracedBatch {
 
   end(outcome: BatchOutcome): void {
     this.span.setAttribute(ATTRIBUTES.batchProcessed, outcome.processed);
-    // The save of a notification may have been remembered after the batch started (its reader saw
-    // the write before the writer went on); spans of API 1.9 and later take links until they end.
+    // What recorded a notification may have become known only by its policy call (its save ran
+    // into the batch's read); spans of API 1.9 and later take links until they end.
     if (typeof this.span.addLinks === 'function') {
-      const late = distinctLinks(this.reader, this.notifications, this.links);
+      const late = distinctLinks(this.recorded, this.links);
       if (late !== undefined) this.span.addLinks(late);
     }
     if (outcome.failure !== undefined) spanFailed(this.api, this.span, outcome.failure);
