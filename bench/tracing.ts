@@ -5,6 +5,8 @@
 //   memory: the SDK registered as an application would (AsyncLocalStorage context manager, a
 //           BatchSpanProcessor into the in-memory span exporter, a meter provider read every
 //           second into the in-memory metric exporter).
+// Then Application.save alone (one new aggregate per call, in memory), with no API beside the API
+// and no SDK, in alternating blocks: the cost of a save's span when nothing records it.
 // BENCH_COMMANDS (default 10,000) per run, BENCH_TRACING_ROUNDS (default 5) rounds, the runners
 // and stores of BENCH_TRACING_RUNNERS and BENCH_TRACING_STORES (default multi-threaded,
 // single-threaded; memory, sqlite).
@@ -14,7 +16,8 @@ import { AggregationTemporality, InMemoryMetricExporter, MeterProvider, Periodic
 import { BasicTracerProvider, BatchSpanProcessor, InMemorySpanExporter } from '@opentelemetry/sdk-trace-base';
 import { join } from 'node:path';
 import { useOtelApiForTests } from '../src/observability/telemetry';
-import { fmt, table, temporaryDirectory } from './support';
+import { World, WorldsApplication } from '../examples/worlds/domain';
+import { fmt, rates, table, temporaryDirectory } from './support';
 import { endToEnd, type RunnerKind } from './system';
 
 const MODES = ['none', 'noop', 'memory'] as const;
@@ -111,7 +114,31 @@ export async function tracingBenchmark(): Promise<void> {
   } finally {
     directory.remove();
   }
+  const saves = await saveWithoutSdk();
   console.log(`\nTracing overhead, end to end: ${fmt(COMMANDS)} commands (each awaited) until Counters has processed the last,`);
   console.log(`${ROUNDS} rounds of the three modes in turn (the first of each round rotates), after a warm-up run of each\n`);
   table(['store, runner', 'tracing', 'throughput', 'of none', 'spans/command'], rows);
+  console.log(`\nApplication.save of one new aggregate, in memory, ${fmt(SAVES)} calls each in alternating blocks of ${fmt(SAVE_BLOCK)}\n`);
+  table(['tracing', 'saves/s', 'of none', 'per save'], [
+    ['none', `${fmt(saves.bare)} /s`, '100.0%', ''],
+    ['noop', `${fmt(saves.ours)} /s`, `${((saves.ours / saves.bare) * 100).toFixed(1)}%`, `${fmt((1e9 / saves.ours - 1e9 / saves.bare), 0)} ns more`],
+  ]);
+}
+
+const SAVES = 200_000;
+const SAVE_BLOCK = 5_000;
+
+/** Saves per second of an application made without the API (`bare`) and of one made with it and no SDK (`ours`). */
+async function saveWithoutSdk(): Promise<{ ours: number; bare: number }> {
+  const env = { PERSISTENCE: 'memory', AGGREGATE_CACHE_MAXSIZE: '0' };
+  useOtelApiForTests(null);
+  const none = new WorldsApplication({ env });
+  useOtelApiForTests(undefined);
+  const noop = new WorldsApplication({ env });
+  try {
+    for (const app of [none, noop]) for (let i = 0; i < SAVE_BLOCK; i++) await app.save(World.create()); // warm-up
+    return await rates(SAVES, SAVE_BLOCK, () => noop.save(World.create()), () => none.save(World.create()));
+  } finally {
+    await Promise.all([none.close(), noop.close()]);
+  }
 }
