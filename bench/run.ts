@@ -1,4 +1,4 @@
-// Prints the benchmark figures. Usage: npm run bench [-- core|system|actors|growth|load|multiprocess|cluster ...]
+// Prints the benchmark figures. Usage: npm run bench [-- core|system|actors|growth|load|multiprocess|cluster|tracing ...]
 // Each suite is loaded only when it runs. The cluster suite runs the contract's system (test/seed-example),
 // whose classes share topics with the examples' (examples/worlds) that the others run, so beside
 // others it runs in a process of its own.
@@ -12,6 +12,7 @@ const suites: Record<string, () => Promise<() => Promise<void>>> = {
   load: async () => (await import('./load')).loadBenchmark,
   multiprocess: async () => (await import('./multiprocess')).multiprocessBenchmark,
   cluster: async () => (await import('./cluster')).clusterBenchmark,
+  tracing: async () => (await import('./tracing')).tracingBenchmark,
 };
 
 async function main(): Promise<void> {

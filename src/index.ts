@@ -3,3 +3,4 @@ export * from './persistence';
 export * from './application';
 export * from './system';
 export * from './actors';
+export * from './observability';

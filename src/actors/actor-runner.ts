@@ -169,6 +169,7 @@ export class ActorRunner extends Runner {
       statusTimeoutMs: STATUS_TIMEOUT_MS,
       onFault: (error) => this.recordError(error),
       onFailure: (applicationName, pipelineId, error) => this.failureWarnings.failed(applicationName, pipelineId, error),
+      observe: (applicationName, pipelineId) => this.processObserver(applicationName, pipelineId, this.supervision),
       announced: (pipelineId, leaderName) => this.#unannounced.set(`${pipelineId}:${leaderName}`, 0),
       random: this.#options.random,
       processWorkers: this.#workers && {

@@ -1,6 +1,6 @@
 import { produce } from 'immer';
 import type { Application } from '../application';
-import { RunnerError, type Follower, type SupervisionOptions, type System } from '../system';
+import { RunnerError, type Follower, type ProcessObserver, type SupervisionOptions, type System } from '../system';
 import { spawnApplicationActor } from './application-actor';
 import type { CommandInbox } from './command-inbox';
 import type { ProcessWorkers } from './process-workers';
@@ -21,6 +21,8 @@ export interface PipelineDependencies {
   readonly onFault: (error: Error) => void;
   /** Told of every failure of a process (for the warnings on stderr). */
   readonly onFailure?: (applicationName: string, pipelineId: number, error: Error) => void;
+  /** What watches each process's supervision (logs and metrics). */
+  readonly observe?: (applicationName: string, pipelineId: number) => ProcessObserver;
   /** Told when the actor takes up a leader's 'recorded' message (the runner coalesces them). */
   readonly announced: (leaderName: string) => void;
   readonly random?: () => number;
@@ -83,6 +85,7 @@ export function spawnPipelineActor(parent: ParentRef, deps: PipelineDependencies
               supervision,
               onFault: deps.onFault,
               onFailure: deps.onFailure && ((error: Error) => deps.onFailure!(name, pipelineId, error)),
+              observer: deps.observe?.(name, pipelineId),
               random: deps.random,
               workers: deps.processWorkers && {
                 pool: deps.processWorkers.pool,

@@ -6,6 +6,7 @@ import {
   type Follower,
   type MasterEffect,
   type MasterState,
+  type ProcessObserver,
   startServingWorker,
   type ServingWorker,
   type SupervisionOptions,
@@ -23,6 +24,8 @@ export interface MasterDependencies {
   readonly onFault: (error: Error) => void;
   /** Told of every failure of the process (its slave crashed). */
   readonly onFailure?: (error: Error) => void;
+  /** Told of every transition, and of the workers of process slaves (logs and metrics). */
+  readonly observer?: ProcessObserver;
   /** For tests: the source of jitter (default Math.random). */
   readonly random?: () => number;
   /** Slaves in worker processes instead of actors, with what their followers record. */
@@ -60,6 +63,7 @@ export function spawnProcessMaster(parent: ParentRef, name: string, deps: Master
       tell: (message) => tell(self, message),
       state: () => current,
       recorded: deps.workers!.recorded,
+      observer: deps.observer,
       gone: (ended) => {
         if (worker === ended) worker = undefined;
       },
@@ -140,6 +144,7 @@ export function spawnProcessMaster(parent: ParentRef, name: string, deps: Master
       }
       const next = transition<ReplyTo<any>>(state, message, { applicationName: follower.name, pipelineId, supervision, now: Date.now(), random });
       current = next.state;
+      deps.observer?.transitioned(state, message, next);
       for (const effect of next.effects) perform(effect, ctx.self);
       return next.state;
     },

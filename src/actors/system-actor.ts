@@ -1,6 +1,6 @@
 import { produce } from 'immer';
 import type { Application } from '../application';
-import { RunnerError, type SupervisionOptions, type System } from '../system';
+import { RunnerError, type ProcessObserver, type SupervisionOptions, type System } from '../system';
 import type { CommandInbox } from './command-inbox';
 import { spawnPipelineActor, type ProcessWorkersDependency } from './pipeline-actor';
 import type { PipelineMessage, ProcessSnapshot, SystemMessage } from './protocols';
@@ -18,6 +18,8 @@ export interface SystemActorDependencies {
   readonly onFault: (error: Error) => void;
   /** Told of every failure of a process (for the warnings on stderr). */
   readonly onFailure?: (applicationName: string, pipelineId: number, error: Error) => void;
+  /** What watches each process's supervision (logs and metrics). */
+  readonly observe?: (applicationName: string, pipelineId: number) => ProcessObserver;
   /** Told when a pipeline takes up a leader's 'recorded' message (the runner coalesces them). */
   readonly announced: (pipelineId: number, leaderName: string) => void;
   readonly random?: () => number;
@@ -59,6 +61,7 @@ export function spawnSystemActor(parent: ParentRef, deps: SystemActorDependencie
                 statusTimeoutMs: deps.statusTimeoutMs,
                 onFault: deps.onFault,
                 onFailure: deps.onFailure,
+                observe: deps.observe,
                 announced: (leaderName) => deps.announced(pipelineId, leaderName),
                 random: deps.random,
                 processWorkers: deps.processWorkers,

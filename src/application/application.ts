@@ -7,6 +7,7 @@ import {
   Mapper,
   RecordConflictError,
 } from '../persistence';
+import { checkLogger, type Logger } from '../observability/logger';
 import { AggregateCache } from './aggregate-cache';
 import { Environment, EnvType } from './environment';
 import { ApplicationError, DownstreamProcessingError } from './errors';
@@ -14,8 +15,8 @@ import { EventStore } from './event-store';
 import { NotificationLog } from './notification-log';
 import { createInfrastructure, createMapper } from './persistence';
 import { Repository } from './repository';
+import { ApplicationTelemetry } from './telemetry';
 import { turnIfDue } from './turns';
-import { warn } from './warnings';
 
 /** The name an application class gives its instances: its own static applicationName, else its class name. */
 export function applicationNameOf(cls: { readonly name: string; applicationName?: string }): string {
@@ -33,6 +34,12 @@ export interface ApplicationOptions {
   pipelineId?: number;
   /** Take a snapshot of an aggregate of a class every N events (overrides the class's static). */
   snapshottingIntervals?: SnapshottingIntervals;
+  /**
+   * Where the application logs (snapshots that could not be taken; a follower's slow batches and
+   * conflicts): any object with pino's error, warn, info and debug. Default: warnings and errors to
+   * stderr, info and debug quiet.
+   */
+  logger?: Logger;
 }
 
 /** One saved event and its place in the notification log. */
@@ -86,6 +93,9 @@ export class Application {
   readonly repository: Repository;
   readonly notificationLog: NotificationLog;
   readonly snapshottingIntervals: SnapshottingIntervals;
+  readonly logger: Logger;
+  /** Spans and metrics, when @opentelemetry/api is installed. */
+  readonly #telemetry: ApplicationTelemetry | undefined;
   #closed = false;
   readonly #listeners: RecordingListener[] = [];
 
@@ -93,6 +103,7 @@ export class Application {
     const cls = this.constructor as typeof Application;
     this.name = applicationNameOf(cls);
     this.env = new Environment(this.name, { ...cls.env, ...process.env, ...options.env });
+    this.logger = checkLogger(options.logger, `application ${this.name}`);
     this.pipelineId = options.pipelineId ?? 0;
     if (!Number.isSafeInteger(this.pipelineId) || this.pipelineId < 0) {
       throw new ConfigurationError(`pipelineId must be an integer >= 0, got ${String(options.pipelineId)}`);
@@ -111,6 +122,7 @@ export class Application {
     this.factory = createInfrastructure(this.env);
     this.recorder = this.createRecorder(this.factory);
     this.events = new EventStore(this.mapper, this.recorder);
+    this.#telemetry = ApplicationTelemetry.of(this.name, this.pipelineId, this.recorder);
     const snapshotting = this.env.boolean('IS_SNAPSHOTTING_ENABLED') ?? this.snapshottingIntervals.size > 0;
     if (snapshotting) this.snapshots = new EventStore(this.mapper, this.factory.aggregateRecorder('snapshots'));
     const cacheSize = this.env.integer('AGGREGATE_CACHE_MAXSIZE', 0) ?? DEFAULT_CACHE_SIZE;
@@ -138,11 +150,22 @@ export class Application {
    * the write committed rejects with DownstreamProcessingError: the command is recorded, and must
    * not be repeated.
    */
-  async save(...aggregates: Aggregate[]): Promise<Recording[]> {
-    this.checkOpen();
-    const events: AggregateEvent<any>[] = [];
-    for (const aggregate of aggregates) events.push(...aggregate.collectEvents());
-    if (events.length === 0) return [];
+  save(...aggregates: Aggregate[]): Promise<Recording[]> {
+    // Not itself async: a save's promise is saveEvents', adopted by no other.
+    try {
+      this.checkOpen();
+      const events: AggregateEvent<any>[] = [];
+      for (const aggregate of aggregates) events.push(...aggregate.collectEvents());
+      if (events.length === 0) return Promise.resolve([]);
+      if (this.#telemetry === undefined) return this.saveEvents(aggregates, events);
+      return this.#telemetry.save(events, () => this.saveEvents(aggregates, events));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /** Records the events of a save, then tells the listeners. */
+  private async saveEvents(aggregates: readonly Aggregate[], events: readonly AggregateEvent<any>[]): Promise<Recording[]> {
     const recordings = await this.record(aggregates, events, { pipelineId: this.pipelineId });
     try {
       await this.notifyRecorded(recordings, this.pipelineId);
@@ -174,6 +197,7 @@ export class Application {
       for (const aggregate of aggregates) this.repository.cache?.evict(aggregate.id);
       throw error;
     }
+    this.#telemetry?.recorded(events.length, options.pipelineId ?? 0);
     const own = eventsByOriginator(events);
     for (const aggregate of aggregates) this.repository.cache?.advance(aggregate, own.get(aggregate.id) ?? []);
     await this.snapshotWhereDue(aggregates, own);
@@ -240,7 +264,10 @@ export class Application {
           await this.snapshots.put([Snapshot.take(aggregate)]);
         } catch (error) {
           if (error instanceof RecordConflictError) continue; // already snapshotted at this version
-          warn(`${this.name} recorded aggregate ${aggregate.id} at version ${aggregate.version} but could not snapshot it: ${(error as Error).message}`);
+          this.logger.warn(
+            { application: this.name, pipelineId: this.pipelineId, aggregateId: aggregate.id, version: aggregate.version, err: error },
+            `${this.name} recorded aggregate ${aggregate.id} at version ${aggregate.version} but could not snapshot it: ${(error as Error).message}`,
+          );
         }
       }
     }

@@ -4,7 +4,8 @@
 # checkout, compiles a strict TypeScript consumer (strict, no skipLibCheck; the bank-account example
 # and test/consumer/identity.ts) with CommonJS, node16 and bundler resolution, and runs it through
 # require and through import: in memory in a project that installed no database driver (and so no
-# native module), and on SQLite in a project that installed better-sqlite3. Any failure fails.
+# native module, nor @opentelemetry/api), and on SQLite in a project that installed better-sqlite3 and
+# OpenTelemetry's API and trace SDK (whose spans it then checks). Any failure fails.
 #
 #   bash test/consumer/check.sh        (.ci/run calls it after npm test)
 #
@@ -97,7 +98,7 @@ memory="$work/memory"
 make_project "$memory"
 step "memory project: npm install the tarball, $typescript, $types_node, $uuid (no driver)"
 (cd "$memory" && "${NPM_INSTALL[@]}" "$tarball" "$typescript" "$types_node" "$uuid")
-for driver in pg better-sqlite3; do [ ! -e "$memory/node_modules/$driver" ] || fail "npm installed $driver, an optional peer dependency"; done
+for peer in pg better-sqlite3 @opentelemetry/api; do [ ! -e "$memory/node_modules/$peer" ] || fail "npm installed $peer, an optional peer dependency"; done
 natives="$(find "$memory/node_modules" \( -name '*.node' -o -name 'binding.gyp' \) -print)"
 [ -z "$natives" ] || fail "a native module was installed: $natives"
 
@@ -117,6 +118,9 @@ step "memory project: the test helpers under node --test, through require and th
 # --- On SQLite -------------------------------------------------------------------------------------
 sqlite="$work/sqlite"
 make_project "$sqlite"
+cp "$root/test/consumer/traced.ts" "$sqlite/src/"
+otel_api="@opentelemetry/api@$(version_of @opentelemetry/api)"
+otel_sdk="@opentelemetry/sdk-trace-base@$(version_of @opentelemetry/sdk-trace-base)"
 driver_dir="$root/node_modules/better-sqlite3"
 better_sqlite3="better-sqlite3@$(version_of better-sqlite3)"
 if [ -f "$driver_dir/build/Release/better_sqlite3.node" ]; then
@@ -128,11 +132,11 @@ if [ -f "$driver_dir/build/Release/better_sqlite3.node" ]; then
   mkdir -p "$work/prebuilds"
   tar -czf "$work/prebuilds/$prebuild_name" -C "$driver_dir" build/Release/better_sqlite3.node
   export npm_config_better_sqlite3_local_prebuilds="$work/prebuilds"
-  step "sqlite project: npm install the tarball and $better_sqlite3 (its prebuilt binary: $prebuild_name, from the checkout's build)"
+  step "sqlite project: npm install the tarball, $otel_api, $otel_sdk and $better_sqlite3 (its prebuilt binary: $prebuild_name, from the checkout's build)"
 else
-  step "sqlite project: npm install the tarball and $better_sqlite3 (no build in the checkout to reuse: it compiles)"
+  step "sqlite project: npm install the tarball, $otel_api, $otel_sdk and $better_sqlite3 (no build in the checkout to reuse: it compiles)"
 fi
-(cd "$sqlite" && "${NPM_INSTALL[@]}" "$tarball" "$better_sqlite3" "$typescript" "$types_node" "$uuid")
+(cd "$sqlite" && "${NPM_INSTALL[@]}" "$tarball" "$better_sqlite3" "$typescript" "$types_node" "$uuid" "$otel_api" "$otel_sdk")
 unset npm_config_better_sqlite3_local_prebuilds
 [ ! -e "$sqlite/node_modules/@types/better-sqlite3" ] || fail "@types/better-sqlite3 was installed: the check would not show that the declarations need none"
 step "sqlite project: tsc strict (commonjs, node16), then the bank on one SQLite file through require, then through import"
@@ -151,6 +155,12 @@ echo "  through require: $first"
 echo "  through import:  $second"
 for identity in out/cjs/identity.js out/esm/identity.js; do
   check_identity "$(cd "$sqlite" && node "$identity")" "{\"requireIsImport\":true,\"sqlite\":\"opened\",\"postgres\":\"$missing_pg\"}"
+done
+
+step "sqlite project: with $otel_api and $otel_sdk, the package traces into the consumer's SDK (require, then import)"
+for traced in out/cjs/traced.js out/esm/traced.js; do
+  output="$(cd "$sqlite" && node "$traced")" || fail "node $traced failed"
+  [ "$output" = '{"names":["policy Readers","process Readers","save Notes"],"linked":true}' ] || fail "$traced: unexpected spans: $output"
 done
 
 step "passed in $((SECONDS - started)) s"

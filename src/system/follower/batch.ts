@@ -3,6 +3,7 @@ import type { Aggregate, AggregateEvent, DomainEvent } from '../../domain';
 import type { InsertEventsOptions, Notification } from '../../persistence';
 import { PolicyError } from '../errors';
 import { ProcessEvent } from '../process-event';
+import type { FollowerObserver, TracedBatch } from './observer';
 import type { UpstreamReader } from './upstream-reader';
 
 /** What one batch did: how many notifications it processed, what it recorded, and how it ended early. */
@@ -22,6 +23,8 @@ export interface BatchContext {
   readonly trustCache: boolean;
   policy(domainEvent: DomainEvent, processEvent: ProcessEvent): Promise<void>;
   record(aggregates: readonly Aggregate[], events: readonly AggregateEvent<any>[], options: InsertEventsOptions): Promise<Recording[]>;
+  /** Logs slow batches, counts what is processed, traces. */
+  readonly observer?: FollowerObserver;
 }
 
 /**
@@ -37,26 +40,40 @@ export async function processBatch(
   previous: number,
   notifications: readonly Notification[],
 ): Promise<BatchOutcome> {
-  const unit = new UnitOfWork(context.trustCache);
-  const events: AggregateEvent<any>[] = [];
-  // A unit of work needs an AsyncLocalStorage, which costs every promise of the process a hook while
-  // it runs: a batch of one notification goes without (it has no earlier calls to show) unless
-  // the fast-forward reads it saves cost more (a database server's round trips).
-  const applied =
-    notifications.length > 1 || (context.trustCache && context.repository.fastForwardIsCostly)
-      ? await context.repository.withUnitOfWork(unit, () => applyPolicies(context, reader, notifications, unit, events))
-      : await applyPolicies(context, reader, notifications, unit, events);
-  const { last, failure } = applied;
-  if (last === undefined) return { processed: 0, recordings: [], failure };
-  const verifying = context.repository.verifyCachedReads(unit);
-  if (verifying !== undefined) await verifying;
-  const { upstream, pipelineId } = reader;
-  const recordings = await context.record([...unit.pending.values()], events, {
-    pipelineId,
-    tracking: { applicationName: upstream.name, notificationId: last.id, pipelineId, previousNotificationId: previous },
-  });
-  reader.advance(last.id);
-  return { processed: notifications.indexOf(last) + 1, recordings, failure };
+  const started = performance.now();
+  const traced = context.observer?.traceBatch(reader, notifications);
+  let outcome: BatchOutcome;
+  try {
+    const unit = new UnitOfWork(context.trustCache);
+    const events: AggregateEvent<any>[] = [];
+    // A unit of work needs an AsyncLocalStorage, which costs every promise of the process a hook while
+    // it runs: a batch of one notification goes without (it has no earlier calls to show) unless
+    // the fast-forward reads it saves cost more (a database server's round trips).
+    const applied =
+      notifications.length > 1 || (context.trustCache && context.repository.fastForwardIsCostly)
+        ? await context.repository.withUnitOfWork(unit, () => applyPolicies(context, reader, notifications, unit, events, traced))
+        : await applyPolicies(context, reader, notifications, unit, events, traced);
+    const { last, failure } = applied;
+    if (last === undefined) {
+      outcome = { processed: 0, recordings: [], failure };
+    } else {
+      const verifying = context.repository.verifyCachedReads(unit);
+      if (verifying !== undefined) await verifying;
+      const { upstream, pipelineId } = reader;
+      const aggregates = [...unit.pending.values()];
+      const options = { pipelineId, tracking: { applicationName: upstream.name, notificationId: last.id, pipelineId, previousNotificationId: previous } };
+      const recordings = await (traced === undefined
+        ? context.record(aggregates, events, options)
+        : traced.recording(events, () => context.record(aggregates, events, options)));
+      reader.advance(last.id);
+      outcome = { processed: notifications.indexOf(last) + 1, recordings, failure };
+    }
+  } catch (error) {
+    traced?.failed(error);
+    throw error;
+  }
+  context.observer?.batchEnded(reader, notifications, outcome, performance.now() - started, traced);
+  return outcome;
 }
 
 /**
@@ -70,18 +87,22 @@ async function applyPolicies(
   notifications: readonly Notification[],
   unit: UnitOfWork,
   events: AggregateEvent<any>[],
+  traced: TracedBatch | undefined,
 ): Promise<{ readonly last?: Notification; readonly failure?: PolicyError }> {
   const { upstream, pipelineId } = reader;
   let last: Notification | undefined;
   for (const notification of notifications) {
     const processEvent = new ProcessEvent();
     try {
-      await context.policy(upstream.mapper.toDomainEvent(notification), processEvent);
+      const domainEvent = upstream.mapper.toDomainEvent(notification);
+      if (traced === undefined) await context.policy(domainEvent, processEvent);
+      else await traced.policy(notification, () => context.policy(domainEvent, processEvent));
     } catch (error) {
       return { last, failure: new PolicyError(context.followerName, upstream.name, notification.id, pipelineId, error) };
     }
     for (const aggregate of processEvent.aggregates) unit.pending.set(aggregate.id, aggregate);
     events.push(...processEvent.events);
+    traced?.saved(processEvent.events.length);
     last = notification;
   }
   return { last };

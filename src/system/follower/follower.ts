@@ -6,6 +6,7 @@ import { ProcessEvent } from '../process-event';
 import { SkippedNotification } from '../skipped-notification';
 import { BatchContext, BatchOutcome, processBatch } from './batch';
 import { retryingConflicts } from './conflicts';
+import { DEFAULT_SLOW_BATCH_MS, FollowerObserver } from './observer';
 import { Upstream, UpstreamReader } from './upstream-reader';
 
 export interface PullOptions {
@@ -57,6 +58,8 @@ export class Follower extends Application {
       this.notifyRecorded(recordings, options.pipelineId ?? 0).catch(() => undefined);
       return recordings;
     },
+    // (The recorder is the one Application's constructor made: `declare` above only narrows its type.)
+    observer: new FollowerObserver(this.name, (this as Application).recorder, this.logger, this.env.integer('SLOW_BATCH_MS', 0) ?? DEFAULT_SLOW_BATCH_MS),
   };
 
   protected override createRecorder(factory: InfrastructureFactory): ProcessRecorder {
@@ -130,7 +133,7 @@ export class Follower extends Application {
       let processed = 0;
       for (;;) {
         if (options.signal?.aborted) return processed;
-        const outcome = await retryingConflicts(reader, () => this.pullBatch(reader, batchSize, options.waitFor));
+        const outcome = await retryingConflicts(reader, () => this.pullBatch(reader, batchSize, options.waitFor), this.#batch.observer);
         processed += outcome.processed;
         if (outcome.failure !== undefined) throw outcome.failure;
         if (outcome.read < batchSize) return processed;
@@ -159,7 +162,7 @@ export class Follower extends Application {
           const position = await reader.position();
           const rest = following(notifications, position, retry > 0);
           return { rest: rest.length, ...(await this.processRead(reader, position, rest.slice(0, batchSize))) };
-        });
+        }, this.#batch.observer);
         processed += outcome.processed;
         if (outcome.failure !== undefined) throw outcome.failure;
         if (outcome.rest <= batchSize) return processed;
@@ -205,7 +208,7 @@ export class Follower extends Application {
         });
         reader.advance(next.id);
         return next.id;
-      });
+      }, this.#batch.observer);
     });
   }
 

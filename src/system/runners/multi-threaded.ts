@@ -16,6 +16,8 @@ interface WorkerReport {
   running(edge: Edge, running: boolean): void;
   /** A run failed; the worker retries it after a backoff. */
   failed(edge: Edge, error: unknown): void;
+  /** After failures, the loop waits `delayMs` before it tries again (its `attempt`th try in a row). */
+  retrying(follower: Follower, attempt: number, delayMs: number): void;
 }
 
 /**
@@ -112,7 +114,9 @@ class FollowerWorker {
       this.#busy = false;
       if (failed) {
         this.#failures += 1;
-        await this.sleep(Math.min(this.options.retryDelayMs * 2 ** (this.#failures - 1), this.options.maxRetryDelayMs), false);
+        const delayMs = Math.min(this.options.retryDelayMs * 2 ** (this.#failures - 1), this.options.maxRetryDelayMs);
+        this.report.retrying(this.follower, this.#failures, delayMs);
+        await this.sleep(delayMs, false);
       } else {
         this.#failures = 0;
       }
@@ -162,6 +166,7 @@ export class MultiThreadedRunner extends Runner {
     const report: WorkerReport = {
       running: (edge, running) => this.processRunning(edge.follower, edge.pipelineId, running),
       failed: (edge, error) => this.processFailed(edge.follower, edge.pipelineId, error, true),
+      retrying: (follower, attempt, delayMs) => this.processRetrying(follower, follower.pipelineId, attempt, delayMs),
     };
     const byFollower = new Map<Follower, Edge[]>();
     for (const edge of this.edges) byFollower.set(edge.follower, [...(byFollower.get(edge.follower) ?? []), edge]);

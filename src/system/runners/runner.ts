@@ -2,8 +2,12 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { applicationNameOf, type Application, type EnvType, type Recording } from '../../application';
 import { RunnerError } from '../errors';
 import type { Follower } from '../follower';
+import type { SupervisionOptions } from '../supervision';
 import { ApplicationClass, System } from '../system';
+import { checkLogger, type Logger } from '../../observability/logger';
+import { processObserver, type ProcessObserver } from '../supervision/observer';
 import { FailureWarnings } from './failure-warnings';
+import { RunnerTelemetry } from './telemetry';
 import { describeFailure, processStatus, type ProcessActivity, type ProcessState, type RunnerStatus } from './status';
 
 export interface RunnerOptions {
@@ -11,6 +15,12 @@ export interface RunnerOptions {
   env?: EnvType;
   /** The pipelines this runner runs (default [0]); others may run elsewhere over the same store. */
   pipelineIds?: readonly number[];
+  /**
+   * Where the runner and its applications log (any object with pino's error, warn, info and
+   * debug): processes that fail, back off, restart or are skipped, workers that start and end,
+   * slow batches, conflicts retried. Default: warnings and errors to stderr, info and debug quiet.
+   */
+  logger?: Logger;
 }
 
 /** One follower's view of one upstream log in one pipeline. */
@@ -68,8 +78,11 @@ export abstract class Runner {
   readonly pipelineIds: readonly number[];
   /** Errors that processing raised (policies that threw), oldest first. */
   readonly errors: Error[] = [];
-  /** Processing failures also go to stderr, at most once every few seconds per process. */
-  protected readonly failureWarnings = new FailureWarnings();
+  readonly logger: Logger;
+  /** Processing failures are also warnings (on stderr by default), at most once every few seconds per process. */
+  protected readonly failureWarnings: FailureWarnings;
+  /** Restarts and lags as metrics, when @opentelemetry/api is installed. */
+  readonly #telemetry: RunnerTelemetry | undefined;
   #state: 'new' | 'started' | 'stopped' = 'new';
   #reported = 0;
   /** Each pipeline's applications, by pipeline id, then by name. */
@@ -85,6 +98,9 @@ export abstract class Runner {
   ) {
     if (!(system instanceof System)) throw new RunnerError('a runner needs a System');
     this.pipelineIds = checkPipelineIds(options.pipelineIds);
+    this.logger = checkLogger(options.logger, 'a runner');
+    this.failureWarnings = new FailureWarnings(this.logger);
+    this.#telemetry = RunnerTelemetry.make();
   }
 
   get isRunning(): boolean {
@@ -106,6 +122,7 @@ export abstract class Runner {
       for (const edge of edges) this.processRecord(edge.follower, edge.pipelineId);
       this.subscribeLeaders();
       await this.startScheduling();
+      this.#telemetry?.observeLags(edges);
     } catch (error) {
       await this.stopping().catch(() => undefined);
       throw error;
@@ -240,9 +257,35 @@ export abstract class Runner {
     this.recordError(error);
     const record = this.processRecord(follower, pipelineId);
     record.lastError = describeFailure(error, pipelineId, Date.now());
-    if (retrying) record.restarts += 1;
+    if (retrying) {
+      record.restarts += 1;
+      this.#telemetry?.restarted(follower.name, pipelineId);
+    }
     record.state = retrying ? 'backing-off' : 'idle';
     this.failureWarnings.failed(follower.name, pipelineId, error);
+  }
+
+  /** A process that failed runs again after `delayMs` (its `attempt`th retry without success in between). */
+  protected processRetrying(follower: Follower, pipelineId: number, attempt: number, delayMs: number): void {
+    this.logger.info(
+      { application: follower.name, pipelineId, attempt, delayMs },
+      `${follower.name} (pipeline ${pipelineId}) backing off: retrying in ${delayMs} ms (attempt ${attempt})`,
+    );
+  }
+
+  /**
+   * What watches a supervised process (the ActorRunner's masters, the MultiprocessRunner's
+   * supervisors): it logs its failures past the limit, backoffs, restarts, skips and workers, and
+   * counts its restarts.
+   */
+  protected processObserver(applicationName: string, pipelineId: number, supervision: SupervisionOptions): ProcessObserver {
+    return processObserver({
+      applicationName,
+      pipelineId,
+      supervision,
+      logger: this.logger,
+      restarted: this.#telemetry && (() => this.#telemetry!.restarted(applicationName, pipelineId)),
+    });
   }
 
   // Errors.
@@ -314,7 +357,7 @@ export abstract class Runner {
     const applications = new Map<string, Application>();
     this.#pipelines.set(pipelineId, applications);
     for (const name of this.system.applicationNames) {
-      applications.set(name, new (this.system.classOf(name))({ env: this.options.env, pipelineId }));
+      applications.set(name, new (this.system.classOf(name))({ env: this.options.env, pipelineId, logger: this.logger }));
     }
     const edges: Edge[] = [];
     for (const name of this.system.followers) {
@@ -348,6 +391,7 @@ export abstract class Runner {
   /** Stops the scheduling and closes the applications (also after a start that failed). */
   private async stopping(): Promise<void> {
     this.#state = 'stopped';
+    this.#telemetry?.stopObservingLags();
     for (const unsubscribe of this.#unsubscribes.splice(0)) unsubscribe();
     try {
       await this.stopScheduling();

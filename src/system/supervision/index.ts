@@ -1,3 +1,4 @@
 export * from './answer';
 export * from './options';
 export * from './machine';
+export type { ProcessObserver } from './observer';

@@ -101,7 +101,12 @@ export class MultiprocessRunner extends Runner {
           await supervisor?.stop({ now });
         },
         prompted: (leaderName, pipelineId, lastNotificationId) => this.promptLocally(leaderName, pipelineId, lastNotificationId),
-        told: (event, fields) => this.#options.onClusterEvent?.(event, fields),
+        told: (event, fields) => {
+          // Slots moving are info; a session lost is a warning (processing stopped until the member rejoins).
+          if (event === 'session lost') this.logger.warn({ ...fields, event }, `cluster: ${event}`);
+          else this.logger.info({ ...fields, event }, `cluster: ${event}`);
+          this.#options.onClusterEvent?.(event, fields);
+        },
       });
       await this.#cluster.start();
     } else {
@@ -123,6 +128,7 @@ export class MultiprocessRunner extends Runner {
       random: this.#options.random,
       recorded: (count, lastNotificationId) =>
         this.prompted({ leaderName: followerName, pipelineId, edges: this.edgesFollowing(followerName, pipelineId), count, lastNotificationId }),
+      observer: this.processObserver(followerName, pipelineId, this.supervision),
       failed: (error) => {
         this.recordError(error);
         this.failureWarnings.failed(followerName, pipelineId, error);

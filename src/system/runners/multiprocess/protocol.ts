@@ -1,6 +1,7 @@
 // What the MultiprocessRunner and its workers say to each other (over IPC, or a thread's port).
 // Everything here is plain data: classes cannot cross a process boundary.
 import { EventSourcingError } from '../../../domain';
+import type { Logger, LogLevel } from '../../../observability/logger';
 import { PolicyError } from '../../errors';
 import type { SystemShape } from '../../system-shape';
 
@@ -82,4 +83,23 @@ export type FromWorker =
   | { readonly type: 'recorded'; readonly count: number; readonly lastNotificationId: number }
   | { readonly type: 'skipped'; readonly requestId: number; readonly notificationId: number }
   | { readonly type: 'skip-failed'; readonly requestId: number; readonly error: ErrorData }
-  | { readonly type: 'pong'; readonly seq: number };
+  | { readonly type: 'pong'; readonly seq: number }
+  /** Something the worker's applications logged (its error as data), for the runner's logger. */
+  | { readonly type: 'log'; readonly level: LogLevel; readonly fields: Record<string, unknown>; readonly message: string };
+
+/** A logger whose records go to the runner, to be logged there by its logger (see logRecordFrom). */
+export function forwardingLogger(send: (message: FromWorker) => void): Logger {
+  const level =
+    (name: LogLevel) =>
+    (fields?: object | string, message?: string): void => {
+      const record: Record<string, unknown> = typeof fields === 'object' && fields !== null ? { ...fields } : {};
+      if (record.err !== undefined) record.err = errorData(record.err);
+      send({ type: 'log', level: name, fields: record, message: typeof fields === 'string' ? fields : message ?? '' });
+    };
+  return { error: level('error'), warn: level('warn'), info: level('info'), debug: level('debug') };
+}
+
+/** The fields of a forwarded record, with its error made again. */
+export function logFieldsFrom(fields: Record<string, unknown>): Record<string, unknown> {
+  return fields.err === undefined ? fields : { ...fields, err: errorFrom(fields.err as ErrorData) };
+}

@@ -1,7 +1,8 @@
 import { EventSourcingError } from '../../../domain';
 import type { Follower } from '../../follower';
-import type { MasterState, SupervisorMessage } from '../../supervision';
-import { errorFrom, type FromWorker, type Positions, type WorkerInit } from './protocol';
+import type { LogLevel } from '../../../observability/logger';
+import type { MasterState, ProcessObserver, SupervisorMessage } from '../../supervision';
+import { errorFrom, logFieldsFrom, type FromWorker, type Positions, type WorkerInit } from './protocol';
 import { spawnWorker, type Isolation, type WorkerHandle } from './spawn-worker';
 
 /** A worker's process ended when nobody asked it to (a crash, kill -9, out of memory, a missed heartbeat). */
@@ -31,6 +32,8 @@ export interface WorkerEvents {
   runFailed(runId: number, error: Error, positions: Positions): void;
   /** The follower recorded notifications in its own log (its followers are prompted). */
   recorded(count: number, lastNotificationId: number): void;
+  /** The worker's applications logged a record. */
+  logged?(level: LogLevel, fields: Record<string, unknown>, message: string): void;
   /** The worker ended; `asked`: after stop() (a graceful exit, or a crash while stopping). */
   exited(error: WorkerExitError, asked: boolean): void;
 }
@@ -166,6 +169,9 @@ export class WorkerSlave {
         else skip?.reject(errorFrom(message.error));
         return;
       }
+      case 'log':
+        this.events.logged?.(message.level, logFieldsFrom(message.fields), message.message);
+        return;
       case 'pong':
         return;
     }
@@ -209,17 +215,21 @@ export function startServingWorker(options: {
   readonly tell: (message: WorkerMachineMessage) => void;
   readonly state: () => Pick<MasterState<unknown>, 'phase' | 'runId'>;
   readonly recorded: WorkerEvents['recorded'];
+  /** Told when the worker is ready and when it ends, and of what it logs. */
+  readonly observer?: ProcessObserver;
   /** The worker has ended: the supervisor forgets it if it still serves. */
   readonly gone: (worker: ServingWorker) => void;
 }): ServingWorker {
-  const { follower, pipelineId, tell } = options;
+  const { follower, pipelineId, tell, observer } = options;
   const serving = { generation: options.generation } as ServingWorker;
   serving.slave = options.spawn({
     runFinished: (runId) => tell({ type: 'run-finished', runId }),
     runFailed: (runId, error, positions) => tell({ type: 'slave-crashed', runId, error, positions }),
     recorded: options.recorded,
+    logged: observer && ((level, fields, message) => observer.workerLogged(level, fields, message)),
     exited: (error, asked) => {
       options.gone(serving);
+      observer?.workerEnded(serving.slave.pid, error.message, asked);
       const { phase, runId } = options.state();
       if (asked) {
         if (phase === 'stopping') tell({ type: 'run-finished', runId });
@@ -228,5 +238,6 @@ export function startServingWorker(options: {
       void follower.recordedPositions(pipelineId).then((positions) => tell({ type: 'slave-exited', generation: serving.generation, error, positions }));
     },
   });
+  if (observer !== undefined) serving.slave.ready.then(() => observer.workerStarted(serving.slave.pid), () => undefined);
   return serving;
 }

@@ -8,6 +8,7 @@ import {
   transition,
   type MasterEffect,
   type MasterState,
+  type ProcessObserver,
   type Reply,
   type SupervisionOptions,
   type SupervisorMessage,
@@ -26,6 +27,8 @@ export interface SupervisorDependencies extends WorkerSettings {
   readonly recorded: (count: number, lastNotificationId: number) => void;
   /** The process failed (a policy threw, the worker died): for `errors` and the warnings. */
   readonly failed: (error: Error) => void;
+  /** Told of every transition and of the workers (logs and metrics). */
+  readonly observer?: ProcessObserver;
   readonly random?: () => number;
 }
 
@@ -103,7 +106,9 @@ export class WorkerSupervisor {
       now: Date.now(),
       random: this.deps.random ?? Math.random,
     });
+    const before = this.#state;
     this.#state = next.state;
+    this.deps.observer?.transitioned(before, message, next);
     for (const effect of next.effects) this.perform(effect);
   }
 
@@ -170,6 +175,7 @@ export class WorkerSupervisor {
       tell: (message) => this.tell(message),
       state: () => this.#state,
       recorded: this.deps.recorded,
+      observer: this.deps.observer,
       gone: (worker) => {
         if (this.#worker === worker) this.#worker = undefined;
       },

@@ -3,7 +3,7 @@ import { ConfigurationError } from '../../../domain';
 import type { Follower } from '../../follower';
 import { System } from '../../system';
 import { shapeDifference, shapeOf } from '../../system-shape';
-import { errorData, type FromWorker, type ToWorker, type WorkerInit } from './protocol';
+import { errorData, forwardingLogger, type FromWorker, type ToWorker, type WorkerInit } from './protocol';
 
 /** How a worker talks to its runner: a child process's IPC channel, or a thread's port. */
 export interface WorkerChannel {
@@ -48,11 +48,13 @@ function loadSystem(init: WorkerInit): System {
 export async function runWorker(channel: WorkerChannel, init: WorkerInit): Promise<void> {
   let follower: Follower;
   let upstreams: Application[];
+  // What the applications log here is logged by the runner's logger.
+  const logger = forwardingLogger((message) => channel.send(message));
   const make = (system: System) => {
     const env = init.env;
-    follower = new (system.classOf(init.followerName))({ env, pipelineId: init.pipelineId }) as Follower;
+    follower = new (system.classOf(init.followerName))({ env, pipelineId: init.pipelineId, logger }) as Follower;
     upstreams = system.followsOf(init.followerName).map((upstreamName) => {
-      const upstream = new (system.classOf(upstreamName))({ env, pipelineId: init.pipelineId });
+      const upstream = new (system.classOf(upstreamName))({ env, pipelineId: init.pipelineId, logger });
       follower.follow(upstreamName, upstream.recorder, upstream.mapper);
       return upstream;
     });
