@@ -1,3 +1,4 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import { StaleAggregateError } from '../../application';
 import { RecordConflictError, TrackingConflictError } from '../../persistence';
 import type { FollowerObserver } from './observer';
@@ -37,7 +38,7 @@ export async function retryingConflicts<T>(
       // first retry, wait a random while that grows with each conflict, so one of them goes first.
       const delayMs = conflicts > 1 ? Math.round(Math.random() * Math.min(2 ** conflicts, 100)) : 0;
       observer?.conflicted(reader, error, conflicts, delayMs);
-      if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
+      if (delayMs > 0) await delay(delayMs);
     }
   }
 }
