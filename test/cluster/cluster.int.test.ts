@@ -82,7 +82,8 @@ describe('a cluster of members over one PostgreSQL', () => {
       return now.size === SLOTS.length && ![...now.values()].includes('a') ? now : undefined;
     });
     console.log(`adoption after kill -9 of a member that held ${[...before.values()].filter((m) => m === 'a').length} slots: ${Date.now() - killedAt} ms`);
-    expect(new Set(owners.values())).toEqual(new Set(['b', 'c']));
+    // Members that joined together may not have spread yet (minHoldMs): whoever holds the slots now, a is not among them.
+    expect([...owners.values()].every((member) => member === 'b' || member === 'c')).toBe(true);
     await sending;
     await exactly(400);
   });
