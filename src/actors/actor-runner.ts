@@ -16,6 +16,8 @@ import {
   type ProcessActivity,
   type RunnerStatus,
 } from '../system';
+import { ClusterMember, resolveClusterOptions, withSlotPositions, type ClusterOptions, type ClusterStatus, type ResolvedClusterOptions, type Slot } from '../system/cluster';
+import { shapeOf } from '../system/system-shape';
 import { CommandInbox } from './command-inbox';
 import { ProcessWorkers } from './process-workers';
 import type { CommandApplicationClass, CommandArgs, CommandName, CommandResult } from './commands';
@@ -48,6 +50,14 @@ export interface ActorRunnerOptions extends RunnerOptions {
    * MultiprocessRunner does, and a store every process can open.
    */
   slaves?: 'actor' | 'process';
+  /**
+   * Makes the runner a member of the cluster of runners over one PostgreSQL database and schema:
+   * each (process application, pipeline) is processed by exactly one live member at a time (see
+   * the MultiprocessRunner's `cluster`); a member's masters start and stop as its slots move.
+   */
+  cluster?: ClusterOptions | true;
+  /** Told when a member's slots move, or its session is lost and regained (for a log). */
+  onClusterEvent?: (event: string, fields: Record<string, unknown>) => void;
   systemModule?: WorkerOptions['systemModule'];
   isolation?: WorkerOptions['isolation'];
   heartbeat?: WorkerOptions['heartbeat'];
@@ -123,6 +133,8 @@ export class ActorRunner extends Runner {
   #yieldEvery = 1;
   /** The worker processes of process slaves (undefined when slaves are actors). */
   readonly #workers: ProcessWorkers | undefined;
+  readonly #clusterOptions: ResolvedClusterOptions | undefined;
+  #cluster: ClusterMember | undefined;
 
   constructor(system: System, options: ActorRunnerOptions = {}) {
     super(system, options);
@@ -138,6 +150,7 @@ export class ActorRunner extends Runner {
       const workers = resolveWorkerOptions(system, options as WorkerOptions & ActorRunnerOptions, "the ActorRunner with slaves: 'process'");
       this.#workers = new ProcessWorkers(system, workers, options.env);
     }
+    if (options.cluster !== undefined) this.#clusterOptions = resolveClusterOptions(system, options.env, options.cluster, 'the ActorRunner');
     this.commandConcurrency = options.commandConcurrency ?? DEFAULT_COMMAND_CONCURRENCY;
     if (!Number.isSafeInteger(this.commandConcurrency) || this.commandConcurrency < 1) {
       throw new RunnerError(`commandConcurrency must be an integer >= 1, got ${String(options.commandConcurrency)}`);
@@ -177,16 +190,37 @@ export class ActorRunner extends Runner {
         recorded: (followerName, pipelineId, count, lastNotificationId) =>
           this.prompted({ leaderName: followerName, pipelineId, edges: this.edgesFollowing(followerName, pipelineId), count, lastNotificationId }),
       },
+      clustered: this.#clusterOptions !== undefined,
     });
     const systemActor = this.#systemActor;
     await ask<SystemMessage, void>(systemActor, (replyTo) => ({ type: 'start', replyTo }), MAX_TIMEOUT_MS);
-    // Each master spawns its slave on its first prompt: with process slaves, start() fails if one cannot start.
-    await this.#workers?.started(this.edges.length === 0 ? 0 : new Set(this.edges.map((edge) => edge.follower)).size);
+    if (this.#clusterOptions !== undefined) {
+      const slots = this.pipelineIds.flatMap((pipelineId) => this.system.followers.map((applicationName) => ({ applicationName, pipelineId })));
+      const toSlot = (type: 'start-process' | 'stop-process', slot: Slot) =>
+        ask<SystemMessage, void>(systemActor, (replyTo) => ({ type, pipelineId: slot.pipelineId, applicationName: slot.applicationName, replyTo }), MAX_TIMEOUT_MS);
+      this.#cluster = new ClusterMember(this.#clusterOptions, slots, shapeOf(this.system), this.pipelineIds, {
+        start: (slot) => toSlot('start-process', slot).catch((error: unknown) => this.recordError(error)),
+        // An in-process slave cannot be cut off mid-batch: its batch in flight finishes (the
+        // tracking compare-and-set refuses it if another member got there first).
+        stop: (slot) => toSlot('stop-process', slot),
+        prompted: (leaderName, pipelineId) => tell(systemActor, { type: 'recorded', pipelineId, leaderName }),
+        told: (event, fields) => {
+          if (event === 'session lost') this.logger.warn({ ...fields, event }, `cluster: ${event}`);
+          else this.logger.info({ ...fields, event }, `cluster: ${event}`);
+          this.#options.onClusterEvent?.(event, fields);
+        },
+      });
+      await this.#cluster.start();
+    } else {
+      // Each master spawns its slave on its first prompt: with process slaves, start() fails if one cannot start.
+      await this.#workers?.started(this.edges.length === 0 ? 0 : new Set(this.edges.map((edge) => edge.follower)).size);
+    }
     this.#ticker = setInterval(() => tell(systemActor, { type: 'tick' }), this.pollIntervalMs);
   }
 
   protected async stopScheduling(): Promise<void> {
     try {
+      await this.#cluster?.stop(); // hands the slots over: each master drains first
       await this.stopActors();
     } finally {
       await this.#workers?.stopAll(); // nothing is left running
@@ -200,6 +234,7 @@ export class ActorRunner extends Runner {
     const key = `${prompt.pipelineId}:${prompt.leaderName}`;
     const before = this.#unannounced.get(key) ?? 0;
     if (before === 0) tell(systemActor, { type: 'recorded', pipelineId: prompt.pipelineId, leaderName: prompt.leaderName });
+    this.#cluster?.recorded(prompt.leaderName, prompt.pipelineId, prompt.lastNotificationId);
     const after = before + prompt.count;
     this.#unannounced.set(key, after);
     // Actors take their messages on turns of the event loop; a caller recording in a loop that
@@ -215,6 +250,16 @@ export class ActorRunner extends Runner {
   /** What the masters know of their processes. */
   protected override activities(): Promise<ProcessActivity[]> {
     return ask<SystemMessage, ProcessSnapshot[]>(this.systemActor(), (replyTo) => ({ type: 'status', replyTo }), STATUS_TIMEOUT_MS);
+  }
+
+  /**
+   * Every process's status, as every runner's; a member of a cluster adds `cluster`: every slot of
+   * the cluster with its owner and positions, and the live members.
+   */
+  override async status(): Promise<RunnerStatus & { cluster?: ClusterStatus }> {
+    const status = await super.status();
+    if (this.#cluster === undefined) return status;
+    return { ...status, cluster: await withSlotPositions(await this.#cluster.status(), (slot) => this.get(this.system.classOf(slot.applicationName), slot.pipelineId) as Follower) };
   }
 
   /**

@@ -28,6 +28,8 @@ export interface PipelineDependencies {
   readonly random?: () => number;
   /** Process slaves: the runner's worker processes, and what their followers record. */
   readonly processWorkers?: ProcessWorkersDependency;
+  /** A member of a cluster: masters are spawned by 'start-process' as slots are taken, not at start. */
+  readonly clustered?: boolean;
 }
 
 export interface ProcessWorkersDependency {
@@ -62,6 +64,22 @@ export function spawnPipelineActor(parent: ParentRef, deps: PipelineDependencies
       })`,
     );
 
+  let spawned = 0;
+  const spawnMaster = (self: ActorRef<PipelineMessage>, name: string): ActorRef<MasterMessage> =>
+    spawnProcessMaster(self, actorName(`process-${spawned++}`, name), {
+      follower: applications.get(name) as Follower,
+      pipelineId,
+      supervision,
+      onFault: deps.onFault,
+      onFailure: deps.onFailure && ((error: Error) => deps.onFailure!(name, pipelineId, error)),
+      observer: deps.observe?.(name, pipelineId),
+      random: deps.random,
+      workers: deps.processWorkers && {
+        pool: deps.processWorkers.pool,
+        recorded: (count, lastNotificationId) => deps.processWorkers!.recorded(name, pipelineId, count, lastNotificationId),
+      },
+    });
+
   const behaviour = async (state: PipelineState, message: PipelineMessage, ctx: TypedContext<PipelineMessage>): Promise<PipelineState> => {
     switch (message.type) {
       case 'start': {
@@ -77,22 +95,8 @@ export function spawnPipelineActor(parent: ParentRef, deps: PipelineDependencies
           for (const [name, inbox] of deps.inboxes) {
             actors[name] = spawnApplicationActor(self, actorName(`application-${index++}`, name), inbox, { onFault: deps.onFault });
           }
-          index = 0;
-          for (const name of system.followers) {
-            masters[name] = spawnProcessMaster(self, actorName(`process-${index++}`, name), {
-              follower: applications.get(name) as Follower,
-              pipelineId,
-              supervision,
-              onFault: deps.onFault,
-              onFailure: deps.onFailure && ((error: Error) => deps.onFailure!(name, pipelineId, error)),
-              observer: deps.observe?.(name, pipelineId),
-              random: deps.random,
-              workers: deps.processWorkers && {
-                pool: deps.processWorkers.pool,
-                recorded: (count, lastNotificationId) => deps.processWorkers!.recorded(name, pipelineId, count, lastNotificationId),
-              },
-            });
-          }
+          // A member of a cluster spawns the masters of the slots it owns only, as it takes them.
+          if (!deps.clustered) for (const name of system.followers) masters[name] = spawnMaster(self, name);
           // Catch up with whatever was recorded while nothing ran.
           for (const master of Object.values(masters)) tell(master, { type: 'prompt' });
         });
@@ -133,6 +137,32 @@ export function spawnPipelineActor(parent: ParentRef, deps: PipelineDependencies
           reply(replyTo, failure(unknown(applicationName, 'process application')));
         }
         return state;
+      }
+
+      case 'start-process': {
+        // The cluster gave this member the slot: its master starts (and pulls), if it is not there.
+        if (!system.followers.includes(message.applicationName)) {
+          reply(message.replyTo, failure(unknown(message.applicationName, 'process application')));
+          return state;
+        }
+        const existing = state.masters[message.applicationName];
+        const master = existing ?? spawnMaster(ctx.self, message.applicationName);
+        tell(master, { type: 'prompt' });
+        reply(message.replyTo, ok(undefined));
+        return existing !== undefined ? state : { ...state, masters: { ...state.masters, [message.applicationName]: master } };
+      }
+
+      case 'stop-process': {
+        // The slot moves: the master drains (its run in flight finishes its batch) and stops.
+        const master = state.masters[message.applicationName];
+        const masters = { ...state.masters };
+        delete masters[message.applicationName];
+        await answer(message.replyTo, async () => {
+          if (master === undefined) return;
+          await ask<StopRequest, void>(master, (replyTo) => ({ type: 'stop', replyTo }), MAX_TIMEOUT_MS);
+          stopActor(master);
+        });
+        return { ...state, masters };
       }
 
       case 'status':

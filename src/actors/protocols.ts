@@ -70,6 +70,9 @@ export type PipelineMessage =
   | ToApplication<{ readonly type: 'restart'; readonly replyTo: ReplyTo<void> }>
   | ToApplication<{ readonly type: 'skip'; readonly reason: string; readonly replyTo: ReplyTo<number> }>
   | { readonly type: 'status'; readonly replyTo: ReplyTo<ProcessSnapshot[]> }
+  /** A member of a cluster took (or gave up) the slot of one process application in this pipeline. */
+  | ToApplication<{ readonly type: 'start-process'; readonly replyTo: ReplyTo<void> }>
+  | ToApplication<{ readonly type: 'stop-process'; readonly replyTo: ReplyTo<void> }>
   | StopRequest;
 
 /** Messages addressed to one application of one pipeline. */
@@ -85,5 +88,6 @@ export type SystemMessage =
   | ToPipeline<ToApplication<{ readonly type: 'command' } & CommandRequest>>
   | ToPipeline<ToApplication<{ readonly type: 'restart'; readonly replyTo: ReplyTo<void> }>>
   | ToPipeline<ToApplication<{ readonly type: 'skip'; readonly reason: string; readonly replyTo: ReplyTo<number> }>>
+  | ToPipeline<ToApplication<{ readonly type: 'start-process' | 'stop-process'; readonly replyTo: ReplyTo<void> }>>
   | { readonly type: 'status'; readonly replyTo: ReplyTo<ProcessSnapshot[]> }
   | StopRequest;

@@ -25,6 +25,8 @@ export interface SystemActorDependencies {
   readonly random?: () => number;
   /** Process slaves: the runner's worker processes, and what their followers record. */
   readonly processWorkers?: ProcessWorkersDependency;
+  /** A member of a cluster: masters start and stop as the member's slots move. */
+  readonly clustered?: boolean;
 }
 
 export interface SystemActorState {
@@ -65,6 +67,7 @@ export function spawnSystemActor(parent: ParentRef, deps: SystemActorDependencie
                 announced: (leaderName) => deps.announced(pipelineId, leaderName),
                 random: deps.random,
                 processWorkers: deps.processWorkers,
+                clustered: deps.clustered,
               });
             }
             await Promise.all(
@@ -84,7 +87,9 @@ export function spawnSystemActor(parent: ParentRef, deps: SystemActorDependencie
         case 'recorded':
         case 'command':
         case 'restart':
-        case 'skip': {
+        case 'skip':
+        case 'start-process':
+        case 'stop-process': {
           // Requests for one application of one pipeline go on to that pipeline's actor.
           const { pipelineId, ...request } = message;
           const pipeline = state.pipelines[pipelineId];

@@ -1,5 +1,4 @@
 import { ActorRunner } from '../actors';
-import { ConfigurationError } from '../domain';
 import { MultiprocessRunner, type Runner } from '../system';
 import { loadSystem, parsePipelines } from './load-system';
 
@@ -38,8 +37,7 @@ export async function run(options: RunOptions): Promise<void> {
       onClusterEvent: log,
     });
   } else {
-    if (options.cluster) throw new ConfigurationError('--cluster runs with --runner multiprocess; the actor runner does not join clusters yet');
-    runner = new ActorRunner(system, { pipelineIds });
+    runner = new ActorRunner(system, { pipelineIds, cluster: options.cluster ? true : undefined, onClusterEvent: log });
   }
   await runner.start();
   log('running', { runner: options.runner, pipelines: pipelineIds.join(','), processes: system.followers.join(',') || 'none', pid: process.pid });

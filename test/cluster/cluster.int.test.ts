@@ -60,6 +60,21 @@ describe('a cluster of members over one PostgreSQL', () => {
     await exactly(750);
   });
 
+  it('runs ActorRunner members the same way: slots shared, a killed member’s slots adopted, totals exact', async () => {
+    const actor = { RUNNER: 'actor' };
+    const [a] = await Promise.all(['a', 'b', 'c'].map((id) => start(id, actor)));
+    await allOwned();
+    const sending = sendCommands(env, PIPELINES, 250);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await a.kill('SIGKILL');
+    await eventually('the killed member’s slots adopted', async () => {
+      const owners = await slotOwners(schema());
+      return owners.size === SLOTS.length && ![...owners.values()].includes('a') ? true : undefined;
+    });
+    await sending;
+    await exactly(250);
+  });
+
   it('keeps its session while it starts the workers of many slots at once (heartbeats do not wait for them)', async () => {
     const a = await start('a', { PIPELINES: '8' });
     await allOwned(16);

@@ -2,10 +2,11 @@
 // worker threads) over the PostgreSQL database and schema of its environment, on the chain system
 // (WorldsApplication -> Counters -> Tallies) in pipelines 0-3 (PIPELINES: another count): eight slots. It prints one JSON line
 // per event: {"event":"ready"}, each slot taken or handed over, the session lost and regained.
-// Settings: MEMBER_ID, CLUSTER (JSON of cluster options), POLL_MS, SEND (commands it sends itself,
+// Settings: RUNNER (multiprocess, the default, or actor: an ActorRunner with in-process slaves),
+// MEMBER_ID, CLUSTER (JSON of cluster options), POLL_MS, SEND (commands it sends itself,
 // into every pipeline, after it is ready), FORCE (a slot "App:pipeline" it processes regardless).
 import { join } from 'node:path';
-import { MultiprocessRunner } from '../../src';
+import { ActorRunner, MultiprocessRunner } from '../../src';
 import { WorldsApplication } from '../seed-example';
 import { system } from '../system/multiprocess/chain-system';
 
@@ -13,19 +14,26 @@ const print = (event: string, fields: Record<string, unknown> = {}) => console.l
 
 async function main(): Promise<void> {
   const pipelineIds = Array.from({ length: Number(process.env.PIPELINES ?? 4) }, (_, i) => i);
-  const runner = new MultiprocessRunner(system, {
+  const common = {
     pipelineIds,
-    isolation: 'thread',
-    systemModule: { path: join(__dirname, '..', 'system', 'multiprocess', 'chain-system.ts') },
     pollIntervalMs: Number(process.env.POLL_MS ?? 200),
     supervision: { minBackoffMs: 10, maxBackoffMs: 200 },
     cluster: { memberId: process.env.MEMBER_ID, ...JSON.parse(process.env.CLUSTER ?? '{}') },
-    onClusterEvent: (event, fields) => print(event, fields),
-  });
+    onClusterEvent: (event: string, fields: Record<string, unknown>) => print(event, fields),
+  };
+  const runner =
+    process.env.RUNNER === 'actor'
+      ? new ActorRunner(system, common)
+      : new MultiprocessRunner(system, {
+          ...common,
+          isolation: 'thread',
+          systemModule: { path: join(__dirname, '..', 'system', 'multiprocess', 'chain-system.ts') },
+        });
   await runner.start();
   print('ready', { pid: process.pid });
   if (process.env.FORCE) {
     const [app, pipeline] = process.env.FORCE.split(':');
+    if (!(runner instanceof MultiprocessRunner)) throw new Error('FORCE is for the multiprocess runner');
     await runner.forceSlot(app, Number(pipeline));
     print('forced', { slot: process.env.FORCE });
   }

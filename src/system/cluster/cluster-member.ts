@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import { OperationalError } from '../../persistence';
-import type { UpstreamStatus } from '../runners/status';
+import type { Follower } from '../follower';
+import { upstreamStatuses, type UpstreamStatus } from '../runners/status';
 import type { SystemShape } from '../system-shape';
 import { lockClasses, lockKey, slotName, type Slot } from './keys';
 import { LockConnection, readCluster, type MemberRow, type Reading } from './lock-connection';
@@ -266,4 +267,16 @@ export function clusterStatusOf(memberId: string | undefined, schema: string, sl
 /** The cluster in `schema` over the slots of `slots`, read from PostgreSQL by a session that joins nothing. */
 export async function readClusterStatus(url: string | undefined, schema: string, slots: readonly Slot[]): Promise<ClusterStatus> {
   return clusterStatusOf(undefined, schema, slots, await readCluster(url, schema, lockClasses(schema)));
+}
+
+/** `status` with each slot's positions, heads and lag, read through the runner's instance of its follower. */
+export async function withSlotPositions(status: ClusterStatus, followerOf: (slot: Slot) => Follower): Promise<ClusterStatus> {
+  const slots = await Promise.all(
+    status.slots.map(async (slot) => {
+      const upstreams = await upstreamStatuses(followerOf(slot), slot.pipelineId);
+      const lag = upstreams.some((upstream) => upstream.lag === null) ? null : upstreams.reduce((sum, upstream) => sum + upstream.lag!, 0);
+      return { ...slot, upstreams, lag };
+    }),
+  );
+  return { ...status, slots };
 }

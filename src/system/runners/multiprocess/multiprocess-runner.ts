@@ -4,9 +4,9 @@ import { RunnerError } from '../../errors';
 import type { Follower } from '../../follower';
 import { resolveSupervision, type SupervisionOptions } from '../../supervision';
 import type { ApplicationClass, System } from '../../system';
-import { ClusterMember, type ClusterStatus } from '../../cluster/cluster-member';
+import { ClusterMember, withSlotPositions, type ClusterStatus } from '../../cluster/cluster-member';
 import { resolveClusterOptions, type ClusterOptions, type ResolvedClusterOptions } from '../../cluster/options';
-import { upstreamStatuses, type ProcessActivity, type RunnerStatus } from '../status';
+import type { ProcessActivity, RunnerStatus } from '../status';
 import { Prompt, Runner, type RunnerOptions } from '../runner';
 import { shapeOf } from '../../system-shape';
 import type { SystemModule } from './protocol';
@@ -177,15 +177,8 @@ export class MultiprocessRunner extends Runner {
   override async status(): Promise<RunnerStatus & { cluster?: ClusterStatus }> {
     const status = await super.status();
     if (this.#cluster === undefined) return status;
-    const cluster = await this.#cluster.status();
-    const slots = await Promise.all(
-      cluster.slots.map(async (slot) => {
-        const upstreams = await upstreamStatuses(this.application(slot.applicationName, slot.pipelineId) as Follower, slot.pipelineId);
-        const lag = upstreams.some((upstream) => upstream.lag === null) ? null : upstreams.reduce((sum, upstream) => sum + upstream.lag!, 0);
-        return { ...slot, upstreams, lag };
-      }),
-    );
-    return { ...status, cluster: { ...cluster, slots } };
+    const cluster = await withSlotPositions(await this.#cluster.status(), (slot) => this.application(slot.applicationName, slot.pipelineId) as Follower);
+    return { ...status, cluster };
   }
 
   /** For tests: process a slot here whether or not this member owns it (exactly once still holds). */
