@@ -2,7 +2,8 @@
 // share eight slots (Counters and Tallies in pipelines 0-3), each slot processed by exactly one
 // live member; members killed, joining, cut off, silenced, or forced to share a slot.
 import { Client } from 'pg';
-import { MultiprocessRunner } from '../../src';
+import { ActorRunner, MultiprocessRunner } from '../../src';
+import { system as seedSystem } from '../seed-example';
 import { assignSlots, lockKey } from '../../src/system/cluster/keys';
 import { system } from '../system/multiprocess/chain-system';
 import { postgresStore, TEST_POSTGRES_URL } from '../support/stores';
@@ -194,6 +195,40 @@ describe('a cluster of members over one PostgreSQL', () => {
       members = [];
       await proxy.close();
     }
+  });
+});
+
+describe('a cluster member in this process', () => {
+  const store = postgresStore();
+  beforeEach(() => store.setUp());
+  afterEach(() => store.tearDown());
+
+  it("shows every slot with its owner and positions in status, and refuses a member whose system differs from the cluster's", async () => {
+    const env = { ...store.env(), POSTGRES_POOL_SIZE: '1', POSTGRES_LOG_POOL_SIZE: '1' };
+    const member = new ActorRunner(system, { env, pipelineIds: [0, 1], cluster: { memberId: 'here' } });
+    await member.start();
+    try {
+      const status = await member.status();
+      expect(status.cluster?.members.map((m) => m.memberId)).toEqual(['here']);
+      expect(status.cluster?.slots.map((slot) => [slot.applicationName, slot.pipelineId, slot.owner?.memberId, slot.lag])).toEqual([
+        ['Counters', 0, 'here', 0],
+        ['Tallies', 0, 'here', 0],
+        ['Counters', 1, 'here', 0],
+        ['Tallies', 1, 'here', 0],
+      ]);
+      const other = new ActorRunner(seedSystem, { env, cluster: true });
+      await expect(other.start()).rejects.toThrow(
+        /this member's system differs from the cluster's in schema .*: it lacks the applications Tallies; it lacks the pipes Counters->Tallies/,
+      );
+    } finally {
+      await member.stop();
+    }
+  });
+
+  it('refuses to start when PostgreSQL cannot be reached, naming where', async () => {
+    const env = { ...store.env(), POSTGRES_POOL_SIZE: '1' };
+    const runner = new ActorRunner(system, { env, cluster: { url: 'postgres://postgres@127.0.0.1:1/test', heartbeatTimeoutMs: 2000 } });
+    await expect(runner.start()).rejects.toThrow(/a cluster member cannot reach PostgreSQL at postgres:\/\/postgres@127.0.0.1:1\/test/);
   });
 });
 
