@@ -9,6 +9,7 @@ import {
 } from '../persistence';
 import { checkLogger, type Logger } from '../observability/logger';
 import { AggregateCache } from './aggregate-cache';
+import type { Recording, RecordingListener } from './recording';
 import { Environment, EnvType } from './environment';
 import { ApplicationError, DownstreamProcessingError } from './errors';
 import { EventStore } from './event-store';
@@ -41,15 +42,6 @@ export interface ApplicationOptions {
    */
   logger?: Logger;
 }
-
-/** One saved event and its place in the notification log. */
-export interface Recording {
-  readonly domainEvent: AggregateEvent<any>;
-  readonly notificationId: number;
-}
-
-/** Told of every write an application records (runners use it to prompt followers). */
-export type RecordingListener = (recordings: readonly Recording[], pipelineId: number) => void | Promise<void>;
 
 /** What `lead` needs of a follower (a process application of the system layer). */
 export interface LeadFollower {

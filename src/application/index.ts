@@ -6,5 +6,6 @@ export * from './aggregate-cache';
 export * from './repository';
 export * from './notification-log';
 export * from './application';
+export * from './recording';
 export * from './group-commit';
 export * from './read-group';

@@ -1,6 +1,6 @@
 import type { AggregateEvent } from '../domain';
 import { recordingLinks } from '../observability/recording-links';
-import type { Recording } from './application';
+import type { Recording } from './recording';
 import { DownstreamProcessingError } from './errors';
 import { ATTRIBUTES, processAttributes, spanFailed, telemetry, type Attributes, type Counter, type OtelApi, type Span, type Telemetry, type Tracer } from '../observability/telemetry';
 

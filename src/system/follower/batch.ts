@@ -3,17 +3,9 @@ import type { Aggregate, AggregateEvent, DomainEvent } from '../../domain';
 import type { InsertEventsOptions, Notification } from '../../persistence';
 import { PolicyError } from '../errors';
 import { ProcessEvent } from '../process-event';
+import type { BatchOutcome } from './batch-outcome';
 import type { FollowerObserver, TracedBatch } from './observer';
 import type { UpstreamReader } from './upstream-reader';
-
-/** What one batch did: how many notifications it processed, what it recorded, and how it ended early. */
-export interface BatchOutcome {
-  /** Notifications processed and recorded, from the first of the batch. */
-  readonly processed: number;
-  readonly recordings: readonly Recording[];
-  /** The policy failure that ended the batch (what came before it is recorded; nothing of it is). */
-  readonly failure?: PolicyError;
-}
 
 /** What a batch needs of its follower (its protected parts, handed over by the follower itself). */
 export interface BatchContext {

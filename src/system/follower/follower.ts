@@ -4,7 +4,8 @@ import type { ApplicationRecorder, InfrastructureFactory, Mapper, Notification, 
 import { SkipError } from '../errors';
 import { ProcessEvent } from '../process-event';
 import { SkippedNotification } from '../skipped-notification';
-import { BatchContext, BatchOutcome, processBatch } from './batch';
+import { BatchContext, processBatch } from './batch';
+import type { BatchOutcome } from './batch-outcome';
 import { retryingConflicts } from './conflicts';
 import { DEFAULT_SLOW_BATCH_MS, FollowerObserver } from './observer';
 import { Upstream, UpstreamReader } from './upstream-reader';

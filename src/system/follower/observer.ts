@@ -3,7 +3,7 @@ import { recordingLinks, type EventKey } from '../../observability/recording-lin
 import * as otel from '../../observability/telemetry';
 import { ATTRIBUTES, spanFailed, type Link, type OtelApi, type Span, type SpanContext, type Tracer } from '../../observability/telemetry';
 import type { Notification } from '../../persistence';
-import type { BatchOutcome } from './batch';
+import type { BatchOutcome } from './batch-outcome';
 import type { UpstreamReader } from './upstream-reader';
 
 /** A batch that takes longer than this (policy calls and the write) is a warning, by default. */

@@ -1,4 +1,5 @@
 export * from './status';
+export * from './edge';
 export * from './runner';
 export * from './single-threaded';
 export * from './multi-threaded';

@@ -1,5 +1,6 @@
 import type { Follower } from '../follower';
-import { Edge, Prompt, Runner, RunnerOptions } from './runner';
+import type { Edge, Prompt } from './edge';
+import { Runner, RunnerOptions } from './runner';
 
 export interface MultiThreadedRunnerOptions extends RunnerOptions {
   /** How often each follower pulls without being prompted, so a lost prompt only delays (default 1000). */

@@ -6,6 +6,7 @@ import type { SupervisionOptions } from '../supervision';
 import { ApplicationClass, System } from '../system';
 import { checkLogger, type Logger } from '../../observability/logger';
 import { processObserver, type ProcessObserver } from '../supervision/observer';
+import type { Edge, Prompt } from './edge';
 import { FailureWarnings } from './failure-warnings';
 import { RunnerTelemetry } from './telemetry';
 import { describeFailure, processStatus, type ProcessActivity, type ProcessState, type RunnerStatus } from './status';
@@ -22,24 +23,6 @@ export interface RunnerOptions {
    */
   logger?: Logger;
 }
-
-/** One follower's view of one upstream log in one pipeline. */
-export interface Edge {
-  readonly follower: Follower;
-  readonly upstreamName: string;
-  readonly pipelineId: number;
-}
-
-/** A leader recorded something in one pipeline: the edges that follow it there have something new. */
-export interface Prompt {
-  readonly leaderName: string;
-  readonly pipelineId: number;
-  readonly edges: readonly Edge[];
-  /** How many notifications the leader recorded, and the id of the last one. */
-  readonly count: number;
-  readonly lastNotificationId: number;
-}
-
 
 /** What a runner that schedules processing itself knows of one process (a follower in one pipeline). */
 class ProcessRecord implements ProcessActivity {

@@ -1,5 +1,6 @@
 import { retryTransient } from '../transient';
-import { Edge, Prompt, Runner } from './runner';
+import type { Edge, Prompt } from './edge';
+import { Runner } from './runner';
 
 /** One leader's recording to follow, in the queue: the edges that follow it. */
 interface Queued {

@@ -2,7 +2,8 @@ import type { Notification } from '../../persistence';
 import { RunnerError } from '../errors';
 import type { Follower } from '../follower';
 import type { System } from '../system';
-import { Edge, Prompt, Runner, RunnerOptions } from './runner';
+import type { Edge, Prompt } from './edge';
+import { Runner, RunnerOptions } from './runner';
 
 export interface SteppingRunnerOptions extends RunnerOptions {
   /** Ticks per second of simulated time (default 1). */

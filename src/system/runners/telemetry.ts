@@ -1,6 +1,6 @@
 import { processAttributes, telemetry, type Attributes, type Instruments } from '../../observability/telemetry';
 import type { Follower } from '../follower';
-import type { Edge } from './runner';
+import type { Edge } from './edge';
 import { upstreamStatuses } from './status';
 
 type LagCallback = Parameters<Instruments['followerLag']['addCallback']>[0];
