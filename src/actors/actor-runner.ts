@@ -17,7 +17,6 @@ import {
   type RunnerStatus,
 } from '../system';
 import { ClusterMember, resolveClusterOptions, withSlotPositions, type ClusterOptions, type ClusterStatus, type ResolvedClusterOptions, type Slot } from '../system/cluster';
-import { shapeOf } from '../system/system-shape';
 import { CommandInbox } from './command-inbox';
 import { ProcessWorkers } from './process-workers';
 import type { CommandApplicationClass, CommandArgs, CommandName, CommandResult } from './commands';
@@ -195,21 +194,15 @@ export class ActorRunner extends Runner {
     const systemActor = this.#systemActor;
     await ask<SystemMessage, void>(systemActor, (replyTo) => ({ type: 'start', replyTo }), MAX_TIMEOUT_MS);
     if (this.#clusterOptions !== undefined) {
-      const slots = this.pipelineIds.flatMap((pipelineId) => this.system.followers.map((applicationName) => ({ applicationName, pipelineId })));
       const toSlot = (type: 'start-process' | 'stop-process', slot: Slot) =>
         ask<SystemMessage, void>(systemActor, (replyTo) => ({ type, pipelineId: slot.pipelineId, applicationName: slot.applicationName, replyTo }), MAX_TIMEOUT_MS);
-      this.#cluster = new ClusterMember(this.#clusterOptions, slots, shapeOf(this.system), this.pipelineIds, {
+      this.#cluster = new ClusterMember(this.#clusterOptions, this.system, this.pipelineIds, {
         start: (slot) => toSlot('start-process', slot).catch((error: unknown) => this.recordError(error)),
         // An in-process slave cannot be cut off mid-batch: its batch in flight finishes (the
         // tracking compare-and-set refuses it if another member got there first).
         stop: (slot) => toSlot('stop-process', slot),
         prompted: (leaderName, pipelineId) => tell(systemActor, { type: 'recorded', pipelineId, leaderName }),
-        told: (event, fields) => {
-          if (event === 'session lost') this.logger.warn({ ...fields, event }, `cluster: ${event}`);
-          else this.logger.info({ ...fields, event }, `cluster: ${event}`);
-          this.#options.onClusterEvent?.(event, fields);
-        },
-      });
+      }, { logger: this.logger, onEvent: this.#options.onClusterEvent });
       await this.#cluster.start();
     } else {
       // Each master spawns its slave on its first prompt: with process slaves, start() fails if one cannot start.

@@ -2,7 +2,9 @@ import { hostname } from 'node:os';
 import { OperationalError } from '../../persistence';
 import type { Follower } from '../follower';
 import { upstreamStatuses, type UpstreamStatus } from '../runners/status';
-import type { SystemShape } from '../system-shape';
+import type { Logger } from '../../observability';
+import { shapeOf, type SystemShape } from '../system-shape';
+import type { System } from '../system';
 import { lockClasses, lockKey, slotName, type Slot } from './keys';
 import { LockConnection, readCluster, type MemberRow, type Reading } from './lock-connection';
 import { plan, type PlanState } from './plan';
@@ -20,8 +22,13 @@ export interface SlotWork {
   stop(slot: Slot, now: boolean): Promise<void>;
   /** A member recorded something that followers of `leaderName` in `pipelineId` should pull. */
   prompted(leaderName: string, pipelineId: number, lastNotificationId: number): void;
-  /** Something moved, for the log (slots taken or given up, the session lost or regained). */
-  told(event: string, fields: Record<string, unknown>): void;
+}
+
+/** Where a member tells what moved (slots taken or handed over, the session lost or regained). */
+export interface ClusterLog {
+  readonly logger: Logger;
+  /** Also told of each move (the command line prints them). */
+  readonly onEvent?: (event: string, fields: Record<string, unknown>) => void;
 }
 
 /** A slot of the cluster, as status shows it: its owner, and (from a runner) its positions, heads and lag. */
@@ -69,14 +76,19 @@ export class ClusterMember {
   /** After a lost session the member rejoins only from then, so that the others adopt its slots first. */
   #rejoinAt = 0;
 
+  readonly #shape: SystemShape;
+
+  /** A member running the followers of `system` in `pipelineIds`: one slot per (follower, pipeline). */
   constructor(
     private readonly options: ResolvedClusterOptions,
-    slots: readonly Slot[],
-    private readonly shape: SystemShape,
+    system: System,
     private readonly pipelineIds: readonly number[],
     private readonly work: SlotWork,
+    private readonly log: ClusterLog,
   ) {
     this.memberId = options.memberId ?? `${hostname()}-${process.pid}-${Math.random().toString(36).slice(2, 6)}`;
+    this.#shape = shapeOf(system);
+    const slots = pipelineIds.flatMap((pipelineId) => system.followers.map((applicationName) => ({ applicationName, pipelineId })));
     this.#slots = new Map(slots.map((slot) => [slotName(slot), slot]));
     this.#keys = new Map(slots.map((slot) => [lockKey(`${options.schema}:${slotName(slot)}`), slotName(slot)]));
   }
@@ -132,7 +144,7 @@ export class ClusterMember {
       host: hostname(),
       pid: process.pid,
       pipelineIds: this.pipelineIds,
-      shape: this.shape,
+      shape: this.#shape,
       statementTimeoutMs: options.heartbeatTimeoutMs,
       idleSessionTimeoutMs: options.heartbeatTimeoutMs + 2 * options.heartbeatIntervalMs,
       channel: channelOf(options.schema),
@@ -157,7 +169,7 @@ export class ClusterMember {
       if (this.#connection === undefined || this.#connection.lost) {
         if (Date.now() < this.#rejoinAt) return;
         this.#connection = await this.connect();
-        this.work.told('rejoined', { memberId: this.memberId });
+        this.told('rejoined', { memberId: this.memberId });
       }
       const connection = this.#connection;
       const reading = await connection.beat();
@@ -175,7 +187,7 @@ export class ClusterMember {
         if (this.#stopped) break;
         if (!(await connection.tryLock(this.keyOf(name)))) continue;
         this.#state = { ...this.#state, held: new Map(this.#state.held).set(name, Date.now()) };
-        this.work.told('slot taken', { slot: name, memberId: this.memberId });
+        this.told('slot taken', { slot: name, memberId: this.memberId });
         if (!this.#working.has(name)) {
           this.#working.add(name);
           taken.push(name);
@@ -192,7 +204,7 @@ export class ClusterMember {
           const held = new Map(this.#state.held);
           held.delete(name);
           this.#state = { ...this.#state, held };
-          this.work.told('slot handed over', { slot: name, memberId: this.memberId });
+          this.told('slot handed over', { slot: name, memberId: this.memberId });
         });
       }
       // Slots processed here whose lock is not held (forced by hand, or the lock was lost) stay as they are.
@@ -209,7 +221,7 @@ export class ClusterMember {
     this.#state = { held: new Map(), freeSince: new Map() };
     // Its slots are the others' now: they see it gone at their next heartbeat and take them.
     this.#rejoinAt = Date.now() + 2 * this.options.heartbeatIntervalMs;
-    if (this.#working.size > 0 || !this.#stopped) this.work.told('session lost', { memberId: this.memberId, error: error.message });
+    if (this.#working.size > 0 || !this.#stopped) this.told('session lost', { memberId: this.memberId, error: error.message });
     for (const name of [...this.#working]) void this.stopSlot(name, true);
   }
 
@@ -217,6 +229,13 @@ export class ClusterMember {
     if (!this.#working.delete(name)) return;
     await this.work.stop(this.#slots.get(name)!, now);
     if (!now) await this.#connection?.unlock(this.keyOf(name)).catch(() => undefined);
+  }
+
+  /** Slots moving are info; a session lost is a warning (processing stopped until the member rejoins). */
+  private told(event: string, fields: Record<string, unknown>): void {
+    if (event === 'session lost') this.log.logger.warn({ ...fields, event }, `cluster: ${event}`);
+    else this.log.logger.info({ ...fields, event }, `cluster: ${event}`);
+    this.log.onEvent?.(event, fields);
   }
 
   private notified(payload: string): void {

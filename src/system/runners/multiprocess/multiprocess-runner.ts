@@ -9,7 +9,6 @@ import { resolveClusterOptions, type ClusterOptions, type ResolvedClusterOptions
 import type { ProcessActivity, RunnerStatus } from '../status';
 import type { Prompt } from '../edge';
 import { Runner, type RunnerOptions } from '../runner';
-import { shapeOf } from '../../system-shape';
 import type { SystemModule } from './protocol';
 import type { Isolation } from './spawn-worker';
 import type { HeartbeatOptions } from './worker-slave';
@@ -93,8 +92,7 @@ export class MultiprocessRunner extends Runner {
     for (const pipelineId of this.pipelineIds) this.#supervisors.set(pipelineId, new Map());
     if (this.#clusterOptions !== undefined) {
       // A member processes only the slots it owns: the cluster starts and stops them as they move.
-      const slots = this.pipelineIds.flatMap((pipelineId) => this.system.followers.map((applicationName) => ({ applicationName, pipelineId })));
-      this.#cluster = new ClusterMember(this.#clusterOptions, slots, shapeOf(this.system), this.pipelineIds, {
+      this.#cluster = new ClusterMember(this.#clusterOptions, this.system, this.pipelineIds, {
         start: (slot) => this.startSupervisors([this.startSupervisor(slot.applicationName, slot.pipelineId)]).catch((error: unknown) => this.recordError(error)),
         stop: async (slot, now) => {
           const supervisor = this.#supervisors.get(slot.pipelineId)?.get(slot.applicationName);
@@ -102,13 +100,7 @@ export class MultiprocessRunner extends Runner {
           await supervisor?.stop({ now });
         },
         prompted: (leaderName, pipelineId, lastNotificationId) => this.promptLocally(leaderName, pipelineId, lastNotificationId),
-        told: (event, fields) => {
-          // Slots moving are info; a session lost is a warning (processing stopped until the member rejoins).
-          if (event === 'session lost') this.logger.warn({ ...fields, event }, `cluster: ${event}`);
-          else this.logger.info({ ...fields, event }, `cluster: ${event}`);
-          this.#options.onClusterEvent?.(event, fields);
-        },
-      });
+      }, { logger: this.logger, onEvent: this.#options.onClusterEvent });
       await this.#cluster.start();
     } else {
       const all = this.pipelineIds.flatMap((pipelineId) => this.system.followers.map((name) => this.startSupervisor(name, pipelineId)));
