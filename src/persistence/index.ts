@@ -1,6 +1,7 @@
 export * from './errors';
 export * from './records';
 export * from './recorders';
+export * from './views';
 export * from './validation';
 export * from './names';
 export * from './transcoder';

@@ -49,6 +49,11 @@ export class System {
           throw new SystemDefinitionError(`two different application classes are named ${name}: give one a static applicationName`);
         }
         this.#classes.set(name, cls);
+        if (position < pipe.length - 1 && (cls as unknown as typeof Follower).kind === 'projection') {
+          throw new SystemDefinitionError(
+            `${applicationNameOf(pipe[position + 1])} follows ${name} in pipe ${pipeIndex}, but ${name} is a projection: it writes a view, not events to follow`,
+          );
+        }
         if (position === 0) return;
         const leader = applicationNameOf(pipe[position - 1]);
         if (!(cls.prototype instanceof Follower)) {

@@ -8,7 +8,9 @@ import type {
   SelectEventsOptions,
   SelectNotificationsOptions,
 } from '../recorders';
-import { checkPipelineId, checkSelectNotifications, checkTrackingPosition } from '../validation';
+import { DataError } from '../../domain/errors';
+import { checkPipelineId, checkSelectNotifications, checkTracking, checkTrackingPosition } from '../validation';
+import type { TrackingPosition, ViewRecorder, ViewTransaction } from '../views';
 
 /** Index of the first element whose key is >= `key` in an array sorted by key. */
 function lowerBound<T>(items: readonly T[], key: number, keyOf: (item: T) => number): number {
@@ -219,9 +221,73 @@ export class MemoryApplicationRecorder extends MemoryAggregateRecorder implement
 }
 
 /** Adds tracking: the last processed notification id per upstream application and pipeline. */
-export class MemoryProcessRecorder extends MemoryApplicationRecorder implements ProcessRecorder {
+export class MemoryProcessRecorder extends MemoryApplicationRecorder implements ProcessRecorder, ViewRecorder {
   protected override readonly rung: Rung = PROCESS_RUNG;
+  readonly viewDialect = 'memory';
   protected readonly positions = new Map<string, number>();
+  /** The states of the views kept here (by key), as committed. */
+  private readonly viewStates = new Map<string, unknown>();
+
+  /**
+   * `work`, all or nothing: what it sets and the tracking records it moves are kept only if it
+   * returns (synchronously).
+   */
+  async writeView<T>(work: (transaction: ViewTransaction) => T | Promise<T>): Promise<T> {
+    const undo: Array<() => void> = [];
+    const staged = new Map<string, { state: unknown } | undefined>();
+    let replaced: readonly TrackingPosition[] | undefined;
+    try {
+      const result = work({
+        dialect: 'memory',
+        track: (record) => {
+          checkTracking(record);
+          const transaction: MemoryTransaction = { ids: [] };
+          this.writeTracking(transaction, record);
+          if (transaction.undoTracking) undo.push(transaction.undoTracking);
+        },
+        get: <S>(key: string) => (staged.has(key) ? (staged.get(key)?.state as S | undefined) : (this.viewStates.get(key) as S | undefined)),
+        set: (key, state) => void staged.set(key, { state }),
+        delete: (key) => void staged.set(key, undefined),
+        positions: () => this.positionsNow(),
+        replacePositions: (positions) => void (replaced = positions),
+      });
+      if (result instanceof Promise) {
+        result.catch(() => undefined);
+        throw new DataError("a memory view's writes run synchronously: the work returned a promise, so nothing of it was kept");
+      }
+      for (const [key, entry] of staged) {
+        if (entry === undefined) this.viewStates.delete(key);
+        else this.viewStates.set(key, entry.state);
+      }
+      if (replaced !== undefined) {
+        this.positions.clear();
+        for (const position of replaced) this.positions.set(trackingKey(position.applicationName, position.pipelineId), position.notificationId);
+      }
+      return result;
+    } catch (error) {
+      for (const step of undo.reverse()) step();
+      throw error;
+    }
+  }
+
+  async queryView<R>(): Promise<R[]> {
+    throw new DataError('a memory view has no SQL to query: read its state through the view');
+  }
+
+  qualify(name: string): string {
+    return name;
+  }
+
+  async trackingPositions(): Promise<TrackingPosition[]> {
+    return this.positionsNow();
+  }
+
+  private positionsNow(): TrackingPosition[] {
+    return [...this.positions].map(([key, notificationId]) => {
+      const colon = key.indexOf(':');
+      return { pipelineId: Number(key.slice(0, colon)), applicationName: key.slice(colon + 1), notificationId };
+    });
+  }
 
   protected override writeTracking(transaction: MemoryTransaction, tracking: Tracking): void {
     const key = trackingKey(tracking.applicationName, tracking.pipelineId ?? 0);

@@ -32,6 +32,8 @@ export type Row = object;
 /** The statements of a transaction (datastore.transaction): rows by column name, or as arrays. */
 export interface TransactionSession extends Session {
   query<R extends Row = Record<string, unknown>>(sql: string, values?: readonly unknown[]): Promise<R[]>;
+  /** Rows by column name, with BIGINTs as numbers (what a projection's view reads and writes). */
+  rows<R extends Row = Record<string, unknown>>(sql: string, values?: readonly unknown[]): Promise<R[]>;
 }
 
 /**
@@ -85,6 +87,11 @@ export class PostgresDatastore {
    */
   async queryArrays(operation: string, sql: string, values?: unknown[]): Promise<unknown[][]> {
     return (await this.statement<unknown[]>(operation, { text: sql, values, rowMode: 'array', types: arrayTypes() })).rows;
+  }
+
+  /** One statement on a pooled connection (autocommit), rows by column name with BIGINTs as numbers. */
+  async rows<R extends Row>(operation: string, sql: string, values?: unknown[]): Promise<R[]> {
+    return (await this.statement<R>(operation, { text: sql, values, types: arrayTypes() })).rows;
   }
 
   /** Statements in autocommit, each on a pooled connection; errors name `operation`. */
@@ -182,6 +189,8 @@ function transactionSession(client: PoolClient): TransactionSession {
   return {
     query: async <R extends Row>(sql: string, values?: readonly unknown[]) =>
       (await client.query<R & QueryResultRow>(sql, values as unknown[] | undefined)).rows,
+    rows: async <R extends Row>(sql: string, values?: readonly unknown[]) =>
+      (await client.query<R & QueryResultRow>({ text: sql, values: values as unknown[], types: arrayTypes() })).rows,
     queryArrays: async (sql, values) =>
       (await client.query({ text: sql, values: values as unknown[], name: preparedName(sql), rowMode: 'array', types: arrayTypes() })).rows,
   };

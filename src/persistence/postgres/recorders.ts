@@ -2,13 +2,14 @@ import { OperationalError, RecordConflictError } from '../errors';
 import { AGGREGATE_RUNG, APPLICATION_RUNG, InsertEventsTemplate, PROCESS_RUNG, type EventsWrite, type Rung, type WriteSteps } from '../insert-events';
 import type { EventsRead, Notification, StoredEvent, Tracking } from '../records';
 import type { AggregateRecorder, ApplicationRecorder, ProcessRecorder, SelectEventsOptions, SelectNotificationsOptions } from '../recorders';
-import { checkPipelineId, checkSelectNotifications, checkTrackingPosition } from '../validation';
+import { checkPipelineId, checkSelectNotifications, checkTracking, checkTrackingPosition } from '../validation';
+import { numberPlaceholders, type SqlTransaction, type TrackingPosition, type ViewRecorder, type ViewTransaction } from '../views';
 import { aggregateEventsTable, createTables, eventsTable, trackingTable, type TableDefinition } from './create-tables';
 import type { PostgresDatastore } from './datastore';
 import { logOrdering, type LogOrdering } from './ordering';
 import { checkEventsRead, selectEvents } from './select-events';
 import { selectEventsGroup } from './select-events-group';
-import type { ApplicationTables, Relation } from './tables';
+import { relation, type ApplicationTables, type Relation } from './tables';
 import { selectTrackingPosition } from './tracking-position';
 import { GroupWriteStatement } from './insert-group';
 import { WriteStatement } from './write-statement';
@@ -172,8 +173,73 @@ export class PostgresApplicationRecorder extends PostgresAggregateRecorder imple
  * Adds tracking (`<app>_tracking`): per upstream application and pipeline, the last notification
  * processed, moved by compare-and-set in the same statement as the events.
  */
-export class PostgresProcessRecorder extends PostgresApplicationRecorder implements ProcessRecorder {
+export class PostgresProcessRecorder extends PostgresApplicationRecorder implements ProcessRecorder, ViewRecorder {
   protected override readonly rung: Rung = PROCESS_RUNG;
+  readonly viewDialect = 'postgres';
+
+  /**
+   * One transaction on one pooled connection: `work` with the transaction's statements, sent in
+   * order without waiting for each; every one of them (tracking records' compare-and-sets included)
+   * is checked before COMMIT.
+   */
+  async writeView<T>(work: (transaction: ViewTransaction) => T | Promise<T>): Promise<T> {
+    this.checkUsable('writeView');
+    await this.createTables();
+    const { schema } = this.tables.tracking;
+    return this.datastore.transaction(this.operation('writeView'), async (session) => {
+      // Statements go one after another on the connection (node-postgres wants one query at a time), without the work waiting for each.
+      const sent: Promise<unknown>[] = [];
+      let last: Promise<unknown> = Promise.resolve();
+      const sending = <R>(query: () => Promise<R>): Promise<R> => {
+        const next = last.then(query);
+        next.catch(() => undefined); // awaited below, in order
+        last = next.catch(() => undefined);
+        sent.push(next);
+        return next;
+      };
+      const send = <R>(sql: string, params: readonly unknown[] = []): Promise<R[]> => sending(() => session.rows(numberPlaceholders(sql), params) as Promise<R[]>);
+      const transaction: SqlTransaction = {
+        dialect: 'postgres',
+        trackingTable: this.tables.tracking.sql,
+        qualify: (name) => relation(schema, name).sql,
+        track: (tracking) => {
+          checkTracking(tracking);
+          const statement = new WriteStatement(this.tables.tracking);
+          statement.advanceTracking(this.tables.tracking, tracking);
+          sending(() => statement.run(session));
+        },
+        run: (sql, params) => void send(sql, params),
+        all: send,
+      };
+      const result = await work(transaction);
+      for (let index = 0; index < sent.length; index++) await sent[index]; // (more may be sent meanwhile)
+      return result;
+    });
+  }
+
+  async queryView<R = Record<string, unknown>>(sql: string, params: readonly unknown[] = []): Promise<R[]> {
+    this.checkUsable('queryView');
+    return this.datastore.rows(this.operation('queryView'), numberPlaceholders(sql), [...params]) as Promise<R[]>;
+  }
+
+  qualify(name: string): string {
+    return relation(this.tables.tracking.schema, name).sql;
+  }
+
+  async trackingPositions(): Promise<TrackingPosition[]> {
+    this.checkUsable('trackingPositions');
+    await this.createTables();
+    const rows = await this.datastore.queryArrays(
+      this.operation('trackingPositions'),
+      `SELECT application_name, pipeline_id, notification_id FROM ${this.tables.tracking.sql} ORDER BY 1, 2`,
+      [],
+    );
+    return rows.map(([applicationName, pipelineId, notificationId]) => ({
+      applicationName: applicationName as string,
+      pipelineId: Number(pipelineId),
+      notificationId: Number(notificationId),
+    }));
+  }
 
   async maxTrackingId(applicationName: string, pipelineId = 0): Promise<number> {
     this.checkUsable('maxTrackingId');

@@ -1,9 +1,11 @@
+import { DataError } from '../../domain/errors';
 import { trackingConflict } from '../errors';
 import { PROCESS_RUNG, type Rung } from '../insert-events';
 import { quoteIdentifier, tableName } from '../names';
 import type { Tracking } from '../records';
 import type { ProcessRecorder } from '../recorders';
-import { checkTrackingPosition } from '../validation';
+import { checkTracking, checkTrackingPosition } from '../validation';
+import type { SqlTransaction, TrackingPosition, ViewRecorder, ViewTransaction } from '../views';
 import { SqliteApplicationRecorder } from './application-recorder';
 import type { SqliteConnection } from './connection';
 import { createTrackingTable } from './schema';
@@ -14,22 +16,72 @@ import { createTrackingTable } from './schema';
  * events and only ever advances the position; one that does not raises TrackingConflictError and
  * the whole write is rolled back.
  */
-export class SqliteProcessRecorder extends SqliteApplicationRecorder implements ProcessRecorder {
+export class SqliteProcessRecorder extends SqliteApplicationRecorder implements ProcessRecorder, ViewRecorder {
   protected override readonly rung: Rung = PROCESS_RUNG;
-  private readonly trackingSql: { readonly insert: string; readonly update: string; readonly position: string };
+  readonly viewDialect = 'sqlite';
+  private readonly trackingSql: { readonly insert: string; readonly update: string; readonly position: string; readonly all: string };
+  private readonly trackingTable: string;
+  /** The statements of a view's transaction: run at once, on this thread's connection. */
+  private readonly viewTransaction: SqlTransaction;
 
   constructor(connection: SqliteConnection, applicationName: string) {
     super(connection, applicationName);
     const name = tableName(applicationName, 'tracking');
     createTrackingTable(connection, name);
     const table = quoteIdentifier(name);
+    this.trackingTable = table;
     this.trackingSql = {
+      all: `SELECT application_name AS applicationName, pipeline_id AS pipelineId, notification_id AS notificationId FROM ${table} ORDER BY 1, 2`,
       insert: `INSERT INTO ${table} (application_name, pipeline_id, notification_id) VALUES (?, ?, ?)
              ON CONFLICT (application_name, pipeline_id) DO NOTHING`,
       update: `UPDATE ${table} SET notification_id = ?
              WHERE application_name = ? AND pipeline_id = ? AND notification_id = ?`,
       position: `SELECT notification_id FROM ${table} WHERE application_name = ? AND pipeline_id = ?`,
     };
+    this.viewTransaction = {
+      dialect: 'sqlite',
+      trackingTable: table,
+      qualify: quoteIdentifier,
+      track: (tracking) => {
+        checkTracking(tracking);
+        this.writeTracking([], tracking);
+      },
+      run: (sql, params = []) => {
+        this.statement(sql).run(...params);
+      },
+      all: <R>(sql: string, params: readonly unknown[] = []) => this.statement(sql).all(...params) as R[],
+    };
+  }
+
+  /** One immediate transaction: `work` with the transaction's statements (synchronous: a promise from it rolls it back). */
+  async writeView<T>(work: (transaction: ViewTransaction) => T | Promise<T>): Promise<T> {
+    return this.run('writeView', (db) =>
+      db
+        .transaction(() => {
+          const result = work(this.viewTransaction);
+          if (result instanceof Promise) {
+            result.catch(() => undefined);
+            throw new DataError(
+              `a view's writes on SQLite run inside a synchronous transaction (the thread's connection is shared): ` +
+                `the work returned a promise, so nothing of it was kept; make the view's update synchronous`,
+            );
+          }
+          return result;
+        })
+        .immediate(),
+    );
+  }
+
+  async queryView<R = Record<string, unknown>>(sql: string, params: readonly unknown[] = []): Promise<R[]> {
+    return this.run('queryView', () => this.statement(sql).all(...params) as R[]);
+  }
+
+  qualify(name: string): string {
+    return quoteIdentifier(name);
+  }
+
+  async trackingPositions(): Promise<TrackingPosition[]> {
+    return this.run('trackingPositions', () => this.statement(this.trackingSql.all).all() as TrackingPosition[]);
   }
 
   async maxTrackingId(applicationName: string, pipelineId = 0): Promise<number> {

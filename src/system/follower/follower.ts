@@ -38,6 +38,12 @@ export interface PullOptions {
  */
 export class Follower extends Application {
   static batchSize = 100;
+  /** What the follower's processing writes: events of its own ('process'), or a view ('projection'). */
+  static readonly kind: FollowerKind = 'process';
+
+  get kind(): FollowerKind {
+    return (this.constructor as typeof Follower).kind;
+  }
 
   /** Notifications processed per transaction, at most (the class's `batchSize`). */
   get batchSize(): number {
@@ -218,14 +224,32 @@ export class Follower extends Application {
     const position = await reader.position();
     const notifications = await reader.read(position, batchSize, waitFor);
     if (notifications.length === 0) return { read: 0, processed: 0, recordings: [] };
-    const outcome = await processBatch(this.#batch, reader, position, notifications);
+    const outcome = await this.processBatchOf(reader, position, notifications);
     return { read: notifications.length, processed: outcome.processed, recordings: outcome.recordings, failure: outcome.failure };
   }
 
   /** Processes notifications read from `position` as one batch (none: nothing to do). */
   private processRead(reader: UpstreamReader, position: number, notifications: readonly Notification[]): Promise<BatchOutcome> | BatchOutcome {
     if (notifications.length === 0) return { processed: 0, recordings: [] };
-    return processBatch(this.#batch, reader, position, notifications);
+    return this.processBatchOf(reader, position, notifications);
+  }
+
+  /**
+   * Processes a batch of notifications that follow `previous` and records what it did with the
+   * tracking record, atomically (see processBatch); a projection writes its view instead.
+   */
+  protected processBatchOf(reader: UpstreamReader, previous: number, notifications: readonly Notification[]): Promise<BatchOutcome> {
+    return processBatch(this.#batch, reader, previous, notifications);
+  }
+
+  /** Has the reader of one upstream and pipeline read the position as recorded next time (another may have moved it). */
+  protected forgetPosition(upstreamName: string, pipelineId = 0): void {
+    this.#readers.get(`${pipelineId}:${upstreamName}`)?.forget();
+  }
+
+  /** Logs slow batches, counts what is processed, traces. */
+  protected get batchObserver(): FollowerObserver {
+    return this.#batch.observer!;
   }
 
   /** The reader of one upstream in one pipeline (made on first use). */
@@ -239,7 +263,7 @@ export class Follower extends Application {
     return reader;
   }
 
-  private upstream(name: string): Upstream {
+  protected upstream(name: string): Upstream {
     const upstream = this.#upstreams.get(name);
     if (upstream === undefined) {
       throw new DataError(`${this.name} does not follow ${name} (it follows: ${this.upstreamNames.join(', ') || 'nothing'})`);
@@ -258,6 +282,9 @@ function following(notifications: readonly Notification[], position: number, rer
   if (index >= 0) return notifications.slice(index + 1);
   return reread ? [] : notifications;
 }
+
+/** What a follower's processing writes. */
+export type FollowerKind = 'process' | 'projection';
 
 /** Both a leader and a follower: the usual building block of a system. */
 export class ProcessApplication extends Follower {}

@@ -1,6 +1,6 @@
 import { serialisableError } from '../../domain';
 import { PolicyError } from '../errors';
-import type { Follower } from '../follower';
+import type { Follower, FollowerKind } from '../follower';
 
 /** Where a process application (one follower in one pipeline) stands. */
 export type ProcessState = 'running' | 'idle' | 'backing-off' | 'failed' | 'stopping' | 'stopped';
@@ -48,6 +48,8 @@ export interface UpstreamStatus {
 }
 
 export interface ProcessStatus extends ProcessActivity {
+  /** What the process writes: events of its own ('process'), or a view ('projection'). */
+  readonly kind: FollowerKind;
   readonly upstreams: readonly UpstreamStatus[];
   /** The sum of the upstreams' lags (null if one could not be read). */
   readonly lag: number | null;
@@ -105,5 +107,5 @@ export function upstreamStatuses(follower: Follower, pipelineId: number): Promis
 export async function processStatus<A extends ProcessActivity>(activity: A, follower: Follower): Promise<A & ProcessStatus> {
   const upstreams = await upstreamStatuses(follower, activity.pipelineId);
   const lag = upstreams.some((upstream) => upstream.lag === null) ? null : upstreams.reduce((sum, upstream) => sum + upstream.lag!, 0);
-  return { ...activity, upstreams, lag };
+  return { ...activity, kind: follower.kind, upstreams, lag };
 }
