@@ -1,65 +1,13 @@
 // The seeds' driving scripts (000: single-threaded and multi-threaded runs, with their
 // assertions) on every runner and every persistence module, over the contract's system.
-import {
-  ActorRunner,
-  MultiprocessRunner,
-  MultiThreadedRunner,
-  Runner,
-  SingleThreadedRunner,
-  SteppingMultiThreadedRunner,
-  SteppingSingleThreadedRunner,
-} from '../../src';
 import { join } from 'node:path';
+import type { Runner } from '../../src';
 import { event, processSpecification, untilIdle } from '../../src/testing';
 import { Counter, Counters, system, World, WorldsApplication } from '../seed-example';
+import { runnerKinds } from '../support/runner-kinds';
 import { ALL_STORES } from '../support/stores';
 
-interface RunnerKind {
-  name: string;
-  /** Runs only over stores that other processes can open (not memory). */
-  sharedStoresOnly?: boolean;
-  make(env: Record<string, string>): Runner;
-  /** Lets asynchronous runners catch up before an assertion (no sleeps). */
-  settle(runner: Runner): Promise<void>;
-}
-
-const RUNNERS: RunnerKind[] = [
-  { name: 'SingleThreadedRunner', make: (env) => new SingleThreadedRunner(system, { env }), settle: async () => {} },
-  {
-    name: 'MultiThreadedRunner',
-    make: (env) => new MultiThreadedRunner(system, { env }),
-    settle: (runner) => untilIdle(runner),
-  },
-  {
-    name: 'SteppingSingleThreadedRunner',
-    make: (env) => new SteppingSingleThreadedRunner(system, { env, tickIntervalMs: 2 }),
-    settle: (runner) => untilIdle(runner),
-  },
-  {
-    name: 'SteppingMultiThreadedRunner',
-    make: (env) => new SteppingMultiThreadedRunner(system, { env, tickIntervalMs: 2 }),
-    settle: (runner) => untilIdle(runner),
-  },
-  {
-    name: 'ActorRunner',
-    make: (env) => new ActorRunner(system, { env }),
-    settle: (runner) => untilIdle(runner),
-  },
-  ...(['process', 'thread'] as const).map(
-    (isolation): RunnerKind => ({
-      name: `MultiprocessRunner (isolation: ${isolation})`,
-      sharedStoresOnly: true,
-      make: (env) => new MultiprocessRunner(system, { env, isolation, systemModule: { path: join(__dirname, '..', 'seed-example.ts') } }),
-      settle: (runner) => untilIdle(runner),
-    }),
-  ),
-  {
-    name: "ActorRunner with slaves: 'process'",
-    sharedStoresOnly: true,
-    make: (env) => new ActorRunner(system, { env, slaves: 'process', systemModule: { path: join(__dirname, '..', 'seed-example.ts') } }),
-    settle: (runner) => untilIdle(runner),
-  },
-];
+const RUNNERS = runnerKinds(system, join(__dirname, '..', 'seed-example.ts'));
 
 describe.each(ALL_STORES.map((make) => [make().name, make] as const))('the seed system on %s', (_store, makeStore) => {
   const store = makeStore();
