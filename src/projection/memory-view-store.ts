@@ -59,7 +59,7 @@ export class MemoryViewStore implements ViewStore {
       const live = this.liveOf(tx);
       if (live.version !== this.viewClass.version) {
         throw new ConfigurationError(
-          `the live view of ${this.projectionName} was built by version ${live.version} of ${this.viewClass.name}, and the class is version ${this.viewClass.version}: rebuild the projection`,
+          `the live view of ${this.projectionName} was built by version ${live.version} of its view, and ${this.viewClass.name} is version ${this.viewClass.version}: rebuild the projection`,
         );
       }
       tx.track(tracking);

@@ -77,8 +77,8 @@ export class SqlViewStore implements ViewStore {
       if (live === undefined) throw new ViewSwitchedError(`the view of ${projectionName} was switched or reset meanwhile: the batch is processed again`);
       if (Number(live.version) !== viewClass.version) {
         throw new ConfigurationError(
-          `the live view of ${projectionName} (generation ${live.generation}) was built by version ${live.version} of ${viewClass.name}, ` +
-            `and the class is version ${viewClass.version}: rebuild the projection`,
+          `the live view of ${projectionName} (generation ${live.generation}) was built by version ${live.version} of its view, ` +
+            `and ${viewClass.name} is version ${viewClass.version}: rebuild the projection`,
         );
       }
       tx.track(tracking);

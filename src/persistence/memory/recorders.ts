@@ -236,18 +236,29 @@ export class MemoryProcessRecorder extends MemoryApplicationRecorder implements 
     const undo: Array<() => void> = [];
     const staged = new Map<string, { state: unknown } | undefined>();
     let replaced: readonly TrackingPosition[] | undefined;
+    let open = true;
+    const check = () => {
+      if (!open) throw new DataError("a view's write came after its transaction had ended (an update that went on after it returned or failed): it was not kept");
+    };
     try {
       const result = work({
         dialect: 'memory',
         track: (record) => {
+          check();
           checkTracking(record);
           const transaction: MemoryTransaction = { ids: [] };
           this.writeTracking(transaction, record);
           if (transaction.undoTracking) undo.push(transaction.undoTracking);
         },
         get: <S>(key: string) => (staged.has(key) ? (staged.get(key)?.state as S | undefined) : (this.viewStates.get(key) as S | undefined)),
-        set: (key, state) => void staged.set(key, { state }),
-        delete: (key) => void staged.set(key, undefined),
+        set: (key, state) => {
+          check();
+          staged.set(key, { state });
+        },
+        delete: (key) => {
+          check();
+          staged.set(key, undefined);
+        },
         positions: () => this.positionsNow(),
         replacePositions: (positions) => void (replaced = positions),
       });
@@ -267,6 +278,8 @@ export class MemoryProcessRecorder extends MemoryApplicationRecorder implements 
     } catch (error) {
       for (const step of undo.reverse()) step();
       throw error;
+    } finally {
+      open = false;
     }
   }
 

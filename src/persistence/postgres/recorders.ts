@@ -1,4 +1,4 @@
-import { OperationalError, RecordConflictError } from '../errors';
+import { DataError, OperationalError, RecordConflictError } from '../errors';
 import { AGGREGATE_RUNG, APPLICATION_RUNG, InsertEventsTemplate, PROCESS_RUNG, type EventsWrite, type Rung, type WriteSteps } from '../insert-events';
 import type { EventsRead, Notification, StoredEvent, Tracking } from '../records';
 import type { AggregateRecorder, ApplicationRecorder, ProcessRecorder, SelectEventsOptions, SelectNotificationsOptions } from '../recorders';
@@ -169,6 +169,11 @@ export class PostgresApplicationRecorder extends PostgresAggregateRecorder imple
   }
 }
 
+/** A view's statement after its transaction had ended: an update that went on working after it returned or failed. */
+function endedTransaction(): DataError {
+  return new DataError("a view's statement came after its transaction had ended (an update that went on after it returned or failed): it was not run");
+}
+
 /**
  * Adds tracking (`<app>_tracking`): per upstream application and pipeline, the last notification
  * processed, moved by compare-and-set in the same statement as the events.
@@ -190,7 +195,9 @@ export class PostgresProcessRecorder extends PostgresApplicationRecorder impleme
       // Statements go one after another on the connection (node-postgres wants one query at a time), without the work waiting for each.
       const sent: Promise<unknown>[] = [];
       let last: Promise<unknown> = Promise.resolve();
+      let open = true;
       const sending = <R>(query: () => Promise<R>): Promise<R> => {
+        if (!open) throw endedTransaction();
         const next = last.then(query);
         next.catch(() => undefined); // awaited below, in order
         last = next.catch(() => undefined);
@@ -211,9 +218,18 @@ export class PostgresProcessRecorder extends PostgresApplicationRecorder impleme
         run: (sql, params) => void send(sql, params),
         all: send,
       };
-      const result = await work(transaction);
-      for (let index = 0; index < sent.length; index++) await sent[index]; // (more may be sent meanwhile)
-      return result;
+      try {
+        const result = await work(transaction);
+        for (let index = 0; index < sent.length; index++) await sent[index]; // (more may be sent meanwhile)
+        return result;
+      } catch (error) {
+        // Nothing may reach the connection once the transaction rolls back (it would run outside it).
+        open = false;
+        await Promise.allSettled(sent);
+        throw error;
+      } finally {
+        open = false;
+      }
     });
   }
 

@@ -21,8 +21,6 @@ export class SqliteProcessRecorder extends SqliteApplicationRecorder implements 
   readonly viewDialect = 'sqlite';
   private readonly trackingSql: { readonly insert: string; readonly update: string; readonly position: string; readonly all: string };
   private readonly trackingTable: string;
-  /** The statements of a view's transaction: run at once, on this thread's connection. */
-  private readonly viewTransaction: SqlTransaction;
 
   constructor(connection: SqliteConnection, applicationName: string) {
     super(connection, applicationName);
@@ -38,38 +36,30 @@ export class SqliteProcessRecorder extends SqliteApplicationRecorder implements 
              WHERE application_name = ? AND pipeline_id = ? AND notification_id = ?`,
       position: `SELECT notification_id FROM ${table} WHERE application_name = ? AND pipeline_id = ?`,
     };
-    this.viewTransaction = {
-      dialect: 'sqlite',
-      trackingTable: table,
-      qualify: quoteIdentifier,
-      track: (tracking) => {
-        checkTracking(tracking);
-        this.writeTracking([], tracking);
-      },
-      run: (sql, params = []) => {
-        this.statement(sql).run(...params);
-      },
-      all: <R>(sql: string, params: readonly unknown[] = []) => this.statement(sql).all(...params) as R[],
-    };
   }
 
   /** One immediate transaction: `work` with the transaction's statements (synchronous: a promise from it rolls it back). */
   async writeView<T>(work: (transaction: ViewTransaction) => T | Promise<T>): Promise<T> {
-    return this.run('writeView', (db) =>
-      db
-        .transaction(() => {
-          const result = work(this.viewTransaction);
-          if (result instanceof Promise) {
-            result.catch(() => undefined);
-            throw new DataError(
-              `a view's writes on SQLite run inside a synchronous transaction (the thread's connection is shared): ` +
-                `the work returned a promise, so nothing of it was kept; make the view's update synchronous`,
-            );
-          }
-          return result;
-        })
-        .immediate(),
-    );
+    return this.run('writeView', (db) => {
+      const transaction = this.viewTransaction();
+      try {
+        return db
+          .transaction(() => {
+            const result = work(transaction);
+            if (result instanceof Promise) {
+              result.catch(() => undefined);
+              throw new DataError(
+                `a view's writes on SQLite run inside a synchronous transaction (the thread's connection is shared): ` +
+                  `the work returned a promise, so nothing of it was kept; make the view's update synchronous`,
+              );
+            }
+            return result;
+          })
+          .immediate();
+      } finally {
+        transaction.end();
+      }
+    });
   }
 
   async queryView<R = Record<string, unknown>>(sql: string, params: readonly unknown[] = []): Promise<R[]> {
@@ -100,6 +90,35 @@ export class SqliteProcessRecorder extends SqliteApplicationRecorder implements 
         ? this.statement(this.trackingSql.insert).run(tracking.applicationName, pipelineId, tracking.notificationId)
         : this.statement(this.trackingSql.update).run(tracking.notificationId, tracking.applicationName, pipelineId, tracking.previousNotificationId);
     if (changes === 0) throw trackingConflict(tracking, this.position(tracking.applicationName, pipelineId));
+  }
+
+  /** The statements of one view transaction, run at once on this thread's connection; refused once it has ended. */
+  private viewTransaction(): SqlTransaction & { end(): void } {
+    let open = true;
+    const check = () => {
+      if (!open) throw new DataError("a view's statement came after its transaction had ended (an update that went on after it returned or failed): it was not run");
+    };
+    return {
+      dialect: 'sqlite',
+      trackingTable: this.trackingTable,
+      qualify: quoteIdentifier,
+      track: (tracking) => {
+        check();
+        checkTracking(tracking);
+        this.writeTracking([], tracking);
+      },
+      run: (sql, params = []) => {
+        check();
+        this.statement(sql).run(...params);
+      },
+      all: <R>(sql: string, params: readonly unknown[] = []) => {
+        check();
+        return this.statement(sql).all(...params) as R[];
+      },
+      end: () => {
+        open = false;
+      },
+    };
   }
 
   private position(applicationName: string, pipelineId: number): number {
