@@ -1,4 +1,4 @@
-// Prints the benchmark figures. Usage: npm run bench [-- core|system|actors|growth|load|multiprocess|cluster|tracing ...]
+// Prints the benchmark figures. Usage: npm run bench [-- core|system|actors|growth|load|multiprocess|cluster|tracing|projection ...]
 // Each suite is loaded only when it runs. The cluster suite runs the contract's system (test/seed-example),
 // whose classes share topics with the examples' (examples/worlds) that the others run, so beside
 // others it runs in a process of its own.
@@ -13,6 +13,7 @@ const suites: Record<string, () => Promise<() => Promise<void>>> = {
   multiprocess: async () => (await import('./multiprocess')).multiprocessBenchmark,
   cluster: async () => (await import('./cluster')).clusterBenchmark,
   tracing: async () => (await import('./tracing')).tracingBenchmark,
+  projection: async () => (await import('./projection')).projectionBenchmark,
 };
 
 async function main(): Promise<void> {

@@ -84,9 +84,9 @@ export class Projection<V extends View = View> extends Follower {
    * it atomically and drops the old one. Reports progress to `onProgress`. Notifications the live
    * projection skipped are skipped again. An interrupted rebuild is resumed by the next one.
    */
-  rebuild(options: RebuildOptions = {}): Promise<RebuildReport> {
+  async rebuild(options: RebuildOptions = {}): Promise<RebuildReport> {
     if (this.upstreamNames.length === 0) throw new ProjectionError(`${this.name} follows nothing yet: rebuild it from a runner, or after follow()`);
-    return rebuild(
+    const report = await rebuild(
       {
         name: this.name,
         store: this.#store,
@@ -98,11 +98,15 @@ export class Projection<V extends View = View> extends Follower {
       },
       options,
     );
+    this.forgetPosition(); // the switch moved the positions on
+    return report;
   }
 
   /** Clears the view and its tracking (for development): processing starts again from the beginning. */
   async reset(): Promise<number> {
-    return this.#store.reset();
+    const generation = await this.#store.reset();
+    this.forgetPosition();
+    return generation;
   }
 
   /**

@@ -5,6 +5,9 @@ import { ProjectionError } from './errors';
 import { generationTable, type SqlView, type SqlViewClass, type ViewReader, type ViewWriter } from './view';
 import { positionKey, positionsText, type BuildPositions, type BuildStarted, type SwitchOutcome, type ViewStore } from './view-store';
 
+/** Which projection owns each name readers use (see claimTables). */
+const VIEW_TABLES = 'eventsourcing_view_tables';
+
 interface GenerationRow {
   readonly generation: number;
   readonly state: 'live' | 'building' | 'retired';
@@ -89,6 +92,7 @@ export class SqlViewStore implements ViewStore {
   async startBuild(): Promise<BuildStarted> {
     await this.ready();
     return this.write(function* (this: SqlViewStore, tx): Steps<BuildStarted> {
+      yield* this.claimTables(tx);
       yield* this.lockRegistry(tx);
       const [building] = (yield tx.all<GenerationRow>(`SELECT generation, version, positions FROM ${this.qualified(tx)} WHERE state = 'building'`)) as GenerationRow[];
       if (building !== undefined && Number(building.version) === this.viewClass.version) {
@@ -164,6 +168,7 @@ export class SqlViewStore implements ViewStore {
   async reset(): Promise<number> {
     await this.ready();
     return this.write(function* (this: SqlViewStore, tx): Steps<number> {
+      yield* this.claimTables(tx);
       yield* this.lockRegistry(tx);
       const rows = (yield tx.all<GenerationRow>(`SELECT generation, state, tables FROM ${this.qualified(tx)}${this.forUpdate}`)) as GenerationRow[];
       const generation = (yield* this.nextGeneration(tx)) as number;
@@ -194,6 +199,7 @@ export class SqlViewStore implements ViewStore {
   // The steps.
 
   private *ensureLive(tx: SqlTransaction): Steps<void> {
+    yield* this.claimTables(tx);
     yield* this.lockRegistry(tx);
     tx.run(
       `CREATE TABLE IF NOT EXISTS ${this.qualified(tx)} (generation INTEGER PRIMARY KEY, state TEXT NOT NULL, version INTEGER NOT NULL, ` +
@@ -210,6 +216,31 @@ export class SqlViewStore implements ViewStore {
       JSON.stringify(Object.keys(this.viewClass.tables)),
       Date.now(),
     ]);
+  }
+
+  /**
+   * The names readers use are the store's, not the projection's: each is claimed, in
+   * `eventsourcing_view_tables`, by the first projection that makes it, and refused to any other
+   * (two projections writing one table would each count the other's events).
+   */
+  private *claimTables(tx: SqlTransaction): Steps<void> {
+    const claims = tx.qualify(VIEW_TABLES);
+    if (this.dialect === 'postgres') yield tx.all('SELECT pg_advisory_xact_lock(hashtext(?)) AS locked', [`eventsourcing view tables ${claims}`]);
+    tx.run(`CREATE TABLE IF NOT EXISTS ${claims} (table_name TEXT PRIMARY KEY, projection TEXT NOT NULL)`);
+    const names = Object.keys(this.viewClass.tables);
+    for (const name of names) tx.run(`INSERT INTO ${claims} (table_name, projection) VALUES (?, ?) ON CONFLICT (table_name) DO NOTHING`, [name, this.projectionName]);
+    const owners = (yield tx.all<{ table_name: string; projection: string }>(
+      `SELECT table_name, projection FROM ${claims} WHERE table_name IN (${names.map(() => '?').join(', ')})`,
+      names,
+    )) as Array<{ table_name: string; projection: string }>;
+    const taken = owners.filter((owner) => owner.projection !== this.projectionName);
+    if (taken.length > 0) {
+      throw new ConfigurationError(
+        `projection ${this.projectionName} cannot keep its view ${this.viewClass.name} here: ` +
+          taken.map((owner) => `table ${owner.table_name} is the view of projection ${owner.projection}`).join('; ') +
+          ' (give the view other table names)',
+      );
+    }
   }
 
   /** PostgreSQL: one transaction at a time makes or moves generations (SQLite's writers take turns anyway). */
