@@ -148,6 +148,22 @@ describe.each([
     });
   }
 
+  it('refuses a second projection that would keep its view in tables another projection keeps', async () => {
+    class OtherPicky extends Projection<PickyCounts> {
+      static override view = PickyCounts;
+    }
+    const first = await open(new Picky({ env: store.env() }));
+    await first.ready();
+    const second = await open(new OtherPicky({ env: store.env() }));
+    await expect(second.ready()).rejects.toThrow(
+      new ConfigurationError('projection OtherPicky cannot keep its view PickyCounts here: table picky_counts is the view of projection Picky (give the view other table names)'),
+    );
+    await worlds.makeItSo(await worlds.createWorld(), 'a');
+    await expect(second.pullAndProcess('WorldsApplication')).rejects.toThrow('table picky_counts is the view of projection Picky');
+    expect(await first.pullAndProcess('WorldsApplication')).toBe(2);
+    expect(await first.view.counts()).toEqual({ a: 1 });
+  });
+
   it('refuses a memory view on a SQL store', () => {
     class Memo extends MemoryView<{ n: number }> {
       initialState() {
