@@ -124,6 +124,7 @@ describe('the HTTP example, over SQLite', () => {
             {
               pipelineId: 0,
               applicationName: 'Counters',
+              kind: 'process',
               state: expect.stringMatching(/^(idle|running)$/),
               restarts: 0,
               runs: expect.any(Number),
