@@ -10,6 +10,9 @@ import { ActorRunner, SkippedNotification, System, type ConsoleServer, type Doma
 import { World } from '../seed-example';
 import { eventsIn, failingCounters, Worlds } from '../actors/support/systems';
 
+// What the functions run in the page see (the tests' TypeScript has no DOM library).
+declare const document: { querySelector(selector: string): { textContent: string | null } | null };
+
 const CHROMIUM = '/usr/bin/chromium';
 const SCREENSHOT = join(__dirname, '..', '..', 'test-output', 'console.png');
 const TOKEN = 'browser-test-token';
