@@ -1,8 +1,10 @@
 // Restart and skip on every runner, as the console calls them: a skip names the notification the
 // caller saw failing, and a stale one (another is next, or the process failed elsewhere) is refused
 // with nothing written.
+import { join } from 'node:path';
 import {
   ActorRunner,
+  MultiprocessRunner,
   MultiThreadedRunner,
   Runner,
   SingleThreadedRunner,
@@ -12,8 +14,10 @@ import {
   System,
   type ProcessStatus,
 } from '../../src';
-import { World } from '../seed-example';
+import { World, WorldsApplication } from '../seed-example';
 import { eventsIn, failingCounters, Worlds } from '../actors/support/systems';
+import { sqliteStore } from '../support/stores';
+import { PickyCounters, system as pickySystem } from '../system/multiprocess/picky-system';
 import { call } from './support';
 
 const isWhat = (what: string) => (event: unknown) => event instanceof World.SomethingHappened && event.what === what;
@@ -90,6 +94,36 @@ describe('restart and skip on every runner', () => {
     expect(await runner.get(FragileCounters).getCount('poison')).toBe(1);
     await expect(runner.restart(Worlds as never)).rejects.toThrow(/Worlds is not a process application|no process application named Worlds/);
     runner.errors.splice(0);
+  });
+
+  it('MultiprocessRunner: a skip naming another notification than the failing one is refused; the right one is skipped', async () => {
+    const store = sqliteStore();
+    await store.setUp();
+    try {
+      const runner = new MultiprocessRunner(pickySystem, {
+        env: store.env(),
+        systemModule: { path: join(__dirname, '..', 'system', 'multiprocess', 'picky-system.ts') },
+        isolation: 'thread',
+        supervision: { minBackoffMs: 1, maxBackoffMs: 4, maxRestarts: 1 },
+      });
+      runners.push(runner);
+      await runner.start();
+      const worlds = runner.get(WorldsApplication);
+      const id = await worlds.createWorld();
+      for (const what of ['before', 'poison', 'after']) await worlds.makeItSo(id, what);
+      await processWhen(runner, 'PickyCounters', (p) => p.state === 'failed' && p.lastError?.notificationId === 3);
+      await expect(runner.skip(PickyCounters, 'stale', { upstreamName: 'WorldsApplication', notificationId: 4 })).rejects.toThrow(
+        'PickyCounters (pipeline 0) cannot skip notification 4 of WorldsApplication: it failed on notification 3 of WorldsApplication',
+      );
+      expect((await processWhen(runner, 'PickyCounters', () => true)).state).toBe('failed');
+      expect(await runner.skip(PickyCounters, 'bad data', { upstreamName: 'WorldsApplication', notificationId: 3 })).toBe(3);
+      await processWhen(runner, 'PickyCounters', (p) => p.lag === 0);
+      expect(await runner.get(PickyCounters).getCount('after')).toBe(1);
+      runner.errors.splice(0);
+      await runner.stop();
+    } finally {
+      await store.tearDown();
+    }
   });
 
   it("runner.console serves the runner's own status and actions, and closes when the runner stops", async () => {
