@@ -15,6 +15,7 @@ import {
   type ApplicationClass,
   type ProcessActivity,
   type RunnerStatus,
+  type SkipOptions,
 } from '../system';
 import { ClusterMember, resolveClusterOptions, withSlotPositions, type ClusterOptions, type ClusterStatus, type ResolvedClusterOptions, type Slot } from '../system/cluster';
 import { CommandInbox } from './command-inbox';
@@ -298,7 +299,7 @@ export class ActorRunner extends Runner {
   }
 
   /** Takes a `failed` process out of that state: it runs again from its tracking position. */
-  async restart(cls: ApplicationClass<Follower>, options: { pipelineId?: number } = {}): Promise<void> {
+  override async restart(cls: ApplicationClass<Follower>, options: { pipelineId?: number } = {}): Promise<void> {
     const systemActor = this.systemActor();
     const applicationName = this.nameOf(cls);
     const pipelineId = options.pipelineId ?? this.pipelineIds[0];
@@ -308,14 +309,20 @@ export class ActorRunner extends Runner {
   /**
    * Takes a `failed` process out of that state by skipping the notification it failed on: a
    * SkippedNotification with the reason is recorded with the tracking record, in the process's own
-   * log, and the process runs again. Resolves with the id of the notification skipped.
+   * log, and the process runs again. Resolves with the id of the notification skipped. Naming the
+   * notification (SkipOptions), another one is never skipped.
    */
-  async skip(cls: ApplicationClass<Follower>, reason: string, options: { pipelineId?: number } = {}): Promise<number> {
+  override async skip(cls: ApplicationClass<Follower>, reason: string, options: SkipOptions = {}): Promise<number> {
     const systemActor = this.systemActor();
     const applicationName = this.nameOf(cls);
     if (typeof reason !== 'string' || reason.trim() === '') throw new RunnerError('a skip needs a reason');
     const pipelineId = options.pipelineId ?? this.pipelineIds[0];
-    return ask<SystemMessage, number>(systemActor, (replyTo) => ({ type: 'skip', pipelineId, applicationName, reason, replyTo }), STATUS_TIMEOUT_MS);
+    const { upstreamName, notificationId } = options;
+    return ask<SystemMessage, number>(
+      systemActor,
+      (replyTo) => ({ type: 'skip', pipelineId, applicationName, reason, upstreamName, notificationId, replyTo }),
+      STATUS_TIMEOUT_MS,
+    );
   }
 
   /** Drains and stops the actors bottom-up, then the runner's own nact system. */

@@ -1,5 +1,5 @@
 // The messages the runner's actors accept: one discriminated union per actor, sent through typed refs.
-import type { ProcessActivity } from '../system';
+import type { ExpectedSkip, ProcessActivity } from '../system';
 import type { ReplyTo } from './refs';
 
 /** What a master knows of its process (status adds positions and heads, read from the stores). */
@@ -44,7 +44,7 @@ export type MasterMessage =
   /** Leave `failed` and run again. */
   | { readonly type: 'restart'; readonly replyTo: ReplyTo<void> }
   /** Leave `failed` by skipping the notification it failed on; answered with its id. */
-  | { readonly type: 'skip'; readonly reason: string; readonly replyTo: ReplyTo<number> }
+  | ({ readonly type: 'skip'; readonly reason: string; readonly replyTo: ReplyTo<number> } & ExpectedSkip)
   | { readonly type: 'status'; readonly replyTo: ReplyTo<ProcessSnapshot> }
   /** Start no more runs, let the one in flight finish, stop the slave; answered when done. */
   | StopRequest;
@@ -68,7 +68,7 @@ export type PipelineMessage =
   | { readonly type: 'tick' }
   | ToApplication<{ readonly type: 'command' } & CommandRequest>
   | ToApplication<{ readonly type: 'restart'; readonly replyTo: ReplyTo<void> }>
-  | ToApplication<{ readonly type: 'skip'; readonly reason: string; readonly replyTo: ReplyTo<number> }>
+  | ToApplication<({ readonly type: 'skip'; readonly reason: string; readonly replyTo: ReplyTo<number> } & ExpectedSkip)>
   | { readonly type: 'status'; readonly replyTo: ReplyTo<ProcessSnapshot[]> }
   /** A member of a cluster took (or gave up) the slot of one process application in this pipeline. */
   | ToApplication<{ readonly type: 'start-process'; readonly replyTo: ReplyTo<void> }>
@@ -87,7 +87,7 @@ export type SystemMessage =
   | ToPipeline<{ readonly type: 'recorded'; readonly leaderName: string }>
   | ToPipeline<ToApplication<{ readonly type: 'command' } & CommandRequest>>
   | ToPipeline<ToApplication<{ readonly type: 'restart'; readonly replyTo: ReplyTo<void> }>>
-  | ToPipeline<ToApplication<{ readonly type: 'skip'; readonly reason: string; readonly replyTo: ReplyTo<number> }>>
+  | ToPipeline<ToApplication<({ readonly type: 'skip'; readonly reason: string; readonly replyTo: ReplyTo<number> } & ExpectedSkip)>>
   | ToPipeline<ToApplication<{ readonly type: 'start-process' | 'stop-process'; readonly replyTo: ReplyTo<void> }>>
   | { readonly type: 'status'; readonly replyTo: ReplyTo<ProcessSnapshot[]> }
   | StopRequest;

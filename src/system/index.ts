@@ -5,5 +5,6 @@ export * from './follower';
 export * from './skipped-notification';
 export * from './system';
 export * from './runners';
+export * from './console';
 export * from './supervision';
 export * from './cluster';

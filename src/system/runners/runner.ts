@@ -10,6 +10,7 @@ import type { Edge, Prompt } from './edge';
 import { FailureWarnings } from './failure-warnings';
 import { RunnerTelemetry } from './telemetry';
 import { describeFailure, processStatus, type ProcessActivity, type ProcessState, type RunnerStatus } from './status';
+import { startConsole, type ConsoleOptions, type ConsoleServer, type ConsoleTarget } from '../console';
 
 export interface RunnerOptions {
   /** Settings for every application, overlaid on the process environment. */
@@ -22,6 +23,18 @@ export interface RunnerOptions {
    * slow batches, conflicts retried. Default: warnings and errors to stderr, info and debug quiet.
    */
   logger?: Logger;
+}
+
+/** Which notification a skip is of: by default, the one the process failed on. */
+export interface SkipOptions {
+  /** The pipeline of the process (default: the runner's first). */
+  pipelineId?: number;
+  /**
+   * The notification the caller saw the process fail on, and its upstream: when the process
+   * failed on (or is next to process) another one, nothing is skipped and it rejects (SkipError).
+   */
+  upstreamName?: string;
+  notificationId?: number;
 }
 
 /** What a runner that schedules processing itself knows of one process (a follower in one pipeline). */
@@ -74,6 +87,8 @@ export abstract class Runner {
   /** By follower instance: each is of one pipeline. */
   readonly #processes = new Map<Follower, ProcessRecord>();
   readonly #unsubscribes: Array<() => void> = [];
+  /** Consoles serving this runner: closed when it stops. */
+  readonly #consoles = new Set<ConsoleServer>();
 
   constructor(
     readonly system: System,
@@ -180,6 +195,49 @@ export abstract class Runner {
       }
       await this.pause(wait, deadline);
     }
+  }
+
+  /**
+   * Has a process look again for what is new upstream, from its tracking positions, as after a
+   * failure (the runners that supervise their processes take it out of `failed`).
+   */
+  async restart(cls: ApplicationClass<Follower>, options: { pipelineId?: number } = {}): Promise<void> {
+    this.processOf(cls, options.pipelineId);
+    await this.nudge();
+  }
+
+  /**
+   * Moves a process past the notification it failed on without processing it: a
+   * SkippedNotification with the reason is recorded with the tracking record, in the process's own
+   * log, and the process runs again. Resolves with the id of the notification skipped. It skips
+   * only the next notification: when another is next, nothing is written (SkipError).
+   */
+  async skip(cls: ApplicationClass<Follower>, reason: string, options: SkipOptions = {}): Promise<number> {
+    const follower = this.processOf(cls, options.pipelineId);
+    const record = this.#processes.get(follower);
+    const failed = record?.lastError;
+    const upstreamName = options.upstreamName ?? failed?.upstreamName ?? (follower.upstreamNames.length === 1 ? follower.upstreamNames[0] : undefined);
+    const notificationId = options.notificationId ?? failed?.notificationId;
+    if (upstreamName === undefined || notificationId === undefined) {
+      throw new RunnerError(`${describeFollower(follower)} did not fail on a notification, so none can be skipped: name it, or restart the process instead`);
+    }
+    const skipped = (await follower.skipNext(upstreamName, reason, { pipelineId: follower.pipelineId, notificationId }))!;
+    if (record !== undefined && failed?.upstreamName === upstreamName && failed.notificationId === skipped) record.lastError = undefined;
+    await this.nudge();
+    return skipped;
+  }
+
+  /**
+   * Serves a live console of this runner over HTTP: its topology, every process with its lag and
+   * throughput, and restart and skip for failed processes (see ConsoleOptions). Resolves once it
+   * listens; it closes when the runner stops.
+   */
+  async console(options: ConsoleOptions): Promise<ConsoleServer> {
+    this.checkRunning();
+    const server = await startConsole(this.consoleTarget(), options);
+    this.#consoles.add(server);
+    server.closed.then(() => this.#consoles.delete(server));
+    return server;
   }
 
   /** Stops processing, closes every application, then rejects if processing failed unreported. */
@@ -331,6 +389,14 @@ export abstract class Runner {
     return lagging;
   }
 
+  /** The running follower of a process application class in one pipeline. */
+  protected processOf(cls: ApplicationClass<Follower>, pipelineId: number = this.pipelineIds[0]): Follower {
+    this.checkRunning();
+    const app = this.get(cls, pipelineId);
+    if (!this.system.followers.includes(app.name)) throw new RunnerError(`${app.name} is not a process application of this system`);
+    return app as Follower;
+  }
+
   protected checkRunning(): void {
     if (!this.isRunning) throw new RunnerError('the runner is not running');
   }
@@ -371,9 +437,22 @@ export abstract class Runner {
     }
   }
 
+  /** What the console shows and does: this runner's system, status, restart and skip. */
+  private consoleTarget(): ConsoleTarget {
+    const cls = (name: string) => this.system.classOf(name) as ApplicationClass<Follower>;
+    return {
+      system: this.system,
+      pipelineIds: this.pipelineIds,
+      status: () => this.status(),
+      restart: (name, pipelineId) => this.restart(cls(name), { pipelineId }),
+      skip: (name, pipelineId, upstreamName, notificationId, reason) => this.skip(cls(name), reason, { pipelineId, upstreamName, notificationId }),
+    };
+  }
+
   /** Stops the scheduling and closes the applications (also after a start that failed). */
   private async stopping(): Promise<void> {
     this.#state = 'stopped';
+    await Promise.allSettled([...this.#consoles].map((server) => server.close()));
     this.#telemetry?.stopObservingLags();
     for (const unsubscribe of this.#unsubscribes.splice(0)) unsubscribe();
     try {
@@ -407,6 +486,10 @@ function checkPipelineIds(pipelineIds: readonly number[] = [0]): readonly number
   }
   if (new Set(pipelineIds).size !== pipelineIds.length) throw new RunnerError(`pipelineIds has duplicates: ${pipelineIds.join(', ')}`);
   return Object.freeze([...pipelineIds]);
+}
+
+function describeFollower(follower: Follower): string {
+  return `${follower.name} (pipeline ${follower.pipelineId})`;
 }
 
 function describeProcess(activity: ProcessActivity): string {

@@ -1,4 +1,4 @@
-import { RunnerError } from '../errors';
+import { RunnerError, SkipError } from '../errors';
 import { describeFailure, type ProcessActivity, type ProcessFailure, type ProcessState } from '../runners/status';
 import { failure, ok, type Reply } from './answer';
 import { backoffDelay, restartsWithin, type SupervisionOptions } from './options';
@@ -22,11 +22,20 @@ export type SupervisorMessage<R> =
   | { readonly type: 'backoff-elapsed'; readonly runId: number }
   /** Leave `failed` and run again. */
   | { readonly type: 'restart'; readonly replyTo: R }
-  /** Leave `failed` by skipping the notification it failed on; answered with its id. */
-  | { readonly type: 'skip'; readonly reason: string; readonly replyTo: R }
+  /**
+   * Leave `failed` by skipping the notification it failed on; answered with its id. With
+   * `notificationId` (and `upstreamName`), only when that is the one it failed on.
+   */
+  | ({ readonly type: 'skip'; readonly reason: string; readonly replyTo: R } & ExpectedSkip)
   | { readonly type: 'status'; readonly replyTo: R }
   /** Start no more runs, let the one in flight finish, stop the slave; answered when done. */
   | { readonly type: 'stop'; readonly replyTo: R };
+
+/** What a skip may name: the notification the caller saw the process fail on (a stale request is refused). */
+export interface ExpectedSkip {
+  readonly upstreamName?: string;
+  readonly notificationId?: number;
+}
 
 /** The master's state: what it knows of its process. Never changed in place. */
 export interface MasterState<R = unknown> {
@@ -236,6 +245,16 @@ export function transition<R>(state: MasterState<R>, message: SupervisorMessage<
       if (failed?.upstreamName === undefined || failed.notificationId === undefined) {
         const error = new RunnerError(
           `${context.applicationName} (pipeline ${context.pipelineId}) did not fail on a notification, so none can be skipped: restart it instead`,
+        );
+        return stay(state, { type: 'reply', replyTo: message.replyTo, answer: failure(error) });
+      }
+      const stale =
+        (message.notificationId !== undefined && message.notificationId !== failed.notificationId) ||
+        (message.upstreamName !== undefined && message.upstreamName !== failed.upstreamName);
+      if (stale) {
+        const error = new SkipError(
+          `${context.applicationName} (pipeline ${context.pipelineId}) cannot skip notification ${String(message.notificationId)} of ` +
+            `${message.upstreamName ?? failed.upstreamName}: it failed on notification ${failed.notificationId} of ${failed.upstreamName}`,
         );
         return stay(state, { type: 'reply', replyTo: message.replyTo, answer: failure(error) });
       }

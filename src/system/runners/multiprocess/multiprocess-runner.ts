@@ -8,7 +8,7 @@ import { ClusterMember, withSlotPositions, type ClusterStatus } from '../../clus
 import { resolveClusterOptions, type ClusterOptions, type ResolvedClusterOptions } from '../../cluster/options';
 import type { ProcessActivity, RunnerStatus } from '../status';
 import type { Prompt } from '../edge';
-import { Runner, type RunnerOptions } from '../runner';
+import { Runner, type RunnerOptions, type SkipOptions } from '../runner';
 import type { SystemModule } from './protocol';
 import type { Isolation } from './spawn-worker';
 import type { HeartbeatOptions } from './worker-slave';
@@ -74,18 +74,19 @@ export class MultiprocessRunner extends Runner {
   }
 
   /** Takes a `failed` process out of that state: its worker runs again from its tracking positions. */
-  async restart(cls: ApplicationClass<Follower>, options: { pipelineId?: number } = {}): Promise<void> {
+  override async restart(cls: ApplicationClass<Follower>, options: { pipelineId?: number } = {}): Promise<void> {
     await this.supervisor(cls, options.pipelineId).restart();
   }
 
   /**
    * Takes a `failed` process out of that state by skipping the notification it failed on (a
    * SkippedNotification is recorded with the tracking record); resolves with that notification's id.
+   * Naming the notification (SkipOptions), another one is never skipped.
    */
-  async skip(cls: ApplicationClass<Follower>, reason: string, options: { pipelineId?: number } = {}): Promise<number> {
+  override async skip(cls: ApplicationClass<Follower>, reason: string, options: SkipOptions = {}): Promise<number> {
     const supervisor = this.supervisor(cls, options.pipelineId);
     if (typeof reason !== 'string' || reason.trim() === '') throw new RunnerError('a skip needs a reason');
-    return supervisor.skip(reason);
+    return supervisor.skip(reason, { upstreamName: options.upstreamName, notificationId: options.notificationId });
   }
 
   protected async startScheduling(): Promise<void> {

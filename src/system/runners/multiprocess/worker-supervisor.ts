@@ -6,6 +6,7 @@ import {
   initialMasterState,
   ok,
   transition,
+  type ExpectedSkip,
   type MasterEffect,
   type MasterState,
   type ProcessObserver,
@@ -79,8 +80,8 @@ export class WorkerSupervisor {
     return this.ask((replyTo) => ({ type: 'restart', replyTo })) as Promise<void>;
   }
 
-  skip(reason: string): Promise<number> {
-    return this.ask((replyTo) => ({ type: 'skip', reason, replyTo })) as Promise<number>;
+  skip(reason: string, expected: ExpectedSkip = {}): Promise<number> {
+    return this.ask((replyTo) => ({ type: 'skip', reason, ...expected, replyTo })) as Promise<number>;
   }
 
   /**

@@ -1,0 +1,51 @@
+// `eventsourcing-nact console`: starts a runner over a system module, serves its console at the
+// address it prints (with a token made at random), and stops on SIGTERM; a bad port is refused.
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { sqliteStore } from '../support/stores';
+import { call } from './support';
+
+const ROOT = join(__dirname, '..', '..');
+const SYSTEM = join('test', 'system', 'multiprocess', 'picky-system.ts');
+
+function startConsoleCommand(args: readonly string[], env: Record<string, string>) {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli', 'main.ts'), 'console', '--system', SYSTEM, ...args], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk));
+  const lines = createInterface({ input: child.stdout });
+  const exited = once(child, 'exit').then(([code]) => code as number | null);
+  return { child, lines, exited, stderr: () => stderr };
+}
+
+describe('the console command', () => {
+  const store = sqliteStore();
+  beforeEach(() => store.setUp());
+  afterEach(() => store.tearDown());
+
+  it('serves the console of a runner it starts, at the address it prints, until SIGTERM', async () => {
+    const command = startConsoleCommand(['--runner', 'actor'], store.env());
+    const [line] = (await Promise.race([once(command.lines, 'line'), command.exited.then((code) => [`exited ${code}: ${command.stderr()}`])])) as string[];
+    const address = / (http:\/\/127\.0\.0\.1:\d+\/)\?token=(\S+)$/.exec(line);
+    expect(address).not.toBeNull();
+    const [, url, token] = address!;
+    expect(line).toContain(`console of ${SYSTEM} (actor runner, pipelines 0): `);
+    expect(await call(url, '/status')).toMatchObject({ status: 200, body: { processes: [{ applicationName: 'PickyCounters', pipelineId: 0, lag: 0 }] } });
+    const restart = { applicationName: 'PickyCounters', pipelineId: 0 };
+    expect((await call(url, '/api/restart', { body: restart })).status).toBe(401);
+    expect((await call(url, '/api/restart', { body: restart, token: decodeURIComponent(token) })).status).toBe(409); // not failed
+    command.child.kill('SIGTERM');
+    expect(await command.exited).toBe(0);
+  });
+
+  it('refuses a bad port with a message and a non-zero exit', async () => {
+    const command = startConsoleCommand(['--port', 'http'], store.env());
+    expect(await command.exited).toBe(1);
+    expect(command.stderr()).toContain("eventsourcing-nact: --port must be a port number (0: any free one), got 'http'");
+  });
+});
