@@ -46,7 +46,7 @@ export async function events(applicationName: string, options: EventsOptions, co
       const limit = Math.min(PAGE, left);
       const notifications = await application.notificationLog.select(start, limit, { inclusiveOfStart, pipelineId: options.pipeline });
       if (notifications.length > 0) {
-        await print(notifications.map((notification) => line(application, notification)).join(''), stopped.signal);
+        await printDecoded(application, notifications, stopped.signal);
         left -= notifications.length;
         start = notifications[notifications.length - 1].id;
         inclusiveOfStart = false;
@@ -61,6 +61,16 @@ export async function events(applicationName: string, options: EventsOptions, co
     process.off('SIGINT', stop);
     process.stdout.off('error', stop);
     await opened.close();
+  }
+}
+
+/** The notifications as JSON lines; one that cannot be decoded fails, once those before it are printed. */
+async function printDecoded(application: Application, notifications: readonly Notification[], signal: AbortSignal): Promise<void> {
+  let text = '';
+  try {
+    for (const notification of notifications) text += line(application, notification);
+  } finally {
+    await print(text, signal);
   }
 }
 
