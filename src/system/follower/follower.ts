@@ -249,12 +249,13 @@ export class Follower extends Application {
 }
 
 /**
- * A policy failed: the reader forgets its position, so that the next run reads it as recorded. While
- * this follower is stuck on a notification, an operator may skip it from another process (the
- * command line's `skip`); the next run then goes on after it instead of failing on it again.
+ * A policy failed: the next run reads the reader's position as recorded (while it is known still,
+ * for the supervisors that judge progress by it). While this follower is stuck on a notification,
+ * an operator may skip it from another process (the command line's `skip`); the next run then goes
+ * on after it instead of failing on it again.
  */
 function failed(reader: UpstreamReader, failure: Error): Error {
-  reader.forget();
+  reader.recheck();
   return failure;
 }
 
