@@ -1,8 +1,11 @@
 #!/usr/bin/env node
-// The operator's command line: `eventsourcing-nact run` and `eventsourcing-nact status`.
+// The operator's command line: run, status, console, skip, events, reset and rebuild.
 import { Command, Option } from 'commander';
 import { consoleCommand } from './console';
+import { integerAtLeast, nonBlank } from './applications';
+import { events } from './events';
 import { run } from './run';
+import { skip } from './skip';
 import { status } from './status';
 
 const program = new Command('eventsourcing-nact')
@@ -41,6 +44,28 @@ program
   .option('--token <secret>', 'the secret restart and skip need (default: a random one, in the printed address)')
   .option('--no-token', 'serve a read-only console (restart and skip refused)')
   .action(consoleCommand);
+
+program
+  .command('skip <app>')
+  .description("move the process application <app> past one failing notification without processing it, recording a SkippedNotification with the reason (refused, writing nothing, unless it is the next one)")
+  .requiredOption('--system <path>', 'the module that exports the System')
+  .option('--export <name>', 'the name of its export', 'system')
+  .option('--upstream <name>', 'the application whose notification it is (needed when <app> follows several)')
+  .requiredOption('--pipeline <n>', 'the pipeline', integerAtLeast(0))
+  .requiredOption('--notification <id>', 'the id of the notification to skip', integerAtLeast(1))
+  .requiredOption('--reason <text>', 'why (recorded with the skip)', nonBlank)
+  .action(skip);
+
+program
+  .command('events <app>')
+  .description("the notification log of <app>, its events decoded, as JSON lines (EVENTS_POLL_MS: how often --follow looks, default 200)")
+  .requiredOption('--system <path>', 'the module that exports the System')
+  .option('--export <name>', 'the name of its export', 'system')
+  .option('--from <id>', 'the first notification id to print', integerAtLeast(1), 1)
+  .option('--limit <n>', 'print at most this many', integerAtLeast(1))
+  .option('--pipeline <n>', "only this pipeline's notifications (default: every pipeline's)", integerAtLeast(0))
+  .option('--follow', 'keep printing new notifications until SIGINT or SIGTERM')
+  .action(events);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   console.error(`eventsourcing-nact: ${(error as Error).message}`);

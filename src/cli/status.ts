@@ -1,6 +1,6 @@
-import type { Application } from '../application';
 import { Environment } from '../application';
 import { readClusterStatus, upstreamStatuses, type ClusterStatus, type Follower, type UpstreamStatus } from '../system';
+import { OpenApplications } from './applications';
 import { loadSystem, parsePipelines } from './load-system';
 
 export interface StatusOptions {
@@ -26,25 +26,20 @@ interface ProcessRow {
 export async function status(options: StatusOptions): Promise<void> {
   const { system } = loadSystem(options.system, options.export);
   const pipelineIds = parsePipelines(options.pipelines);
-  const apps: Application[] = [];
+  const opened = new OpenApplications();
   const rows: ProcessRow[] = [];
   try {
     for (const pipelineId of pipelineIds) {
-      const instances = new Map(system.applicationNames.map((name) => [name, new (system.classOf(name))({ pipelineId })]));
-      apps.push(...instances.values());
+      const applications = opened.pipeline(system, pipelineId);
       for (const name of system.followers) {
-        const follower = instances.get(name) as Follower;
-        for (const upstreamName of system.followsOf(name)) {
-          const upstream = instances.get(upstreamName)!;
-          follower.follow(upstreamName, upstream.recorder, upstream.mapper);
-        }
+        const follower = applications.get(name) as Follower;
         const upstreams = await upstreamStatuses(follower, pipelineId);
         const lag = upstreams.some((upstream) => upstream.lag === null) ? null : upstreams.reduce((sum, upstream) => sum + upstream.lag!, 0);
         rows.push({ applicationName: name, pipelineId, upstreams, lag });
       }
     }
   } finally {
-    await Promise.allSettled(apps.map((app) => app.close()));
+    await opened.close();
   }
   let cluster: ClusterStatus | undefined;
   const settings = new Environment('', process.env);

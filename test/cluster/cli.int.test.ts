@@ -1,23 +1,12 @@
 // The operator's command line: `run` starts a member that logs its slots and drains on SIGTERM;
 // `status` reads every process's positions and the cluster's owners from PostgreSQL; bad arguments
 // get a usage message and a non-zero exit.
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { cli } from '../support/cli';
 import { postgresStore } from '../support/stores';
 import { eventually, sendCommands } from './support';
 
-const ROOT = join(__dirname, '..', '..');
-const MAIN = join(ROOT, 'src', 'cli', 'main.ts');
 const SYSTEM = join('test', 'system', 'multiprocess', 'chain-system.ts');
-
-function cli(args: readonly string[], env: Record<string, string>) {
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  const output = { stdout: '', stderr: '' };
-  child.stdout.on('data', (chunk: Buffer) => (output.stdout += chunk));
-  child.stderr.on('data', (chunk: Buffer) => (output.stderr += chunk));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return { child, output, exited };
-}
 
 describe('the command line', () => {
   const store = postgresStore();

@@ -27,6 +27,7 @@ export function fakeStatus(position: number): RunnerStatus {
         processes: [
           {
             applicationName: 'Counters',
+            kind: 'process',
             pipelineId: 0,
             state: 'failed',
             restarts: 3,

@@ -1,11 +1,12 @@
+import type { FollowerKind } from '../follower';
 import type { ProcessStatus, RunnerStatus } from '../runners/status';
 
 /** One process as the page sees it (plain JSON: errors by name and message only). */
 export interface ConsoleProcess {
   readonly applicationName: string;
   readonly pipelineId: number;
-  /** 'process' or 'projection' (runners that do not say: 'process'). */
-  readonly kind: string;
+  /** What the process writes: events of its own ('process'), or a view ('projection'). */
+  readonly kind: FollowerKind;
   readonly state: string;
   readonly restarts: number;
   readonly runs: number;
@@ -26,8 +27,8 @@ export function statusSnapshot(status: RunnerStatus, at: number): ConsoleSnapsho
   return { at, processes: status.pipelines.flatMap((pipeline) => pipeline.processes.map(processSnapshot)) };
 }
 
-function processSnapshot(process: ProcessStatus & { kind?: unknown }): ConsoleProcess {
-  const { applicationName, pipelineId, state, restarts, runs, pending, pid, lag, lastError } = process;
+function processSnapshot(process: ProcessStatus): ConsoleProcess {
+  const { applicationName, pipelineId, kind, state, restarts, runs, pending, pid, lag, lastError } = process;
   const upstreams = process.upstreams.map(({ upstreamName, position, head, lag, error }) => ({
     upstreamName,
     position,
@@ -38,7 +39,7 @@ function processSnapshot(process: ProcessStatus & { kind?: unknown }): ConsolePr
   return {
     applicationName,
     pipelineId,
-    kind: typeof process.kind === 'string' ? process.kind : 'process',
+    kind,
     state,
     restarts,
     runs,

@@ -142,7 +142,7 @@ export class Follower extends Application {
         if (options.signal?.aborted) return processed;
         const outcome = await retryingConflicts(reader, () => this.pullBatch(reader, batchSize, options.waitFor), this.#batch.observer);
         processed += outcome.processed;
-        if (outcome.failure !== undefined) throw outcome.failure;
+        if (outcome.failure !== undefined) throw failed(reader, outcome.failure);
         if (outcome.read < batchSize) return processed;
       }
     });
@@ -171,7 +171,7 @@ export class Follower extends Application {
           return { rest: rest.length, ...(await this.processRead(reader, position, rest.slice(0, batchSize))) };
         }, this.#batch.observer);
         processed += outcome.processed;
-        if (outcome.failure !== undefined) throw outcome.failure;
+        if (outcome.failure !== undefined) throw failed(reader, outcome.failure);
         if (outcome.rest <= batchSize) return processed;
       }
     });
@@ -271,6 +271,17 @@ export class Follower extends Application {
     }
     return upstream;
   }
+}
+
+/**
+ * A policy failed: the next run reads the reader's position as recorded (while it is known still,
+ * for the supervisors that judge progress by it). While this follower is stuck on a notification,
+ * an operator may skip it from another process (the command line's `skip`); the next run then goes
+ * on after it instead of failing on it again.
+ */
+function failed(reader: UpstreamReader, failure: Error): Error {
+  reader.recheck();
+  return failure;
 }
 
 /**

@@ -16,6 +16,7 @@ export interface Upstream {
  */
 export class UpstreamReader {
   #position: number | undefined;
+  #recheck = false;
   #running: Promise<unknown> = Promise.resolve();
 
   constructor(
@@ -31,7 +32,10 @@ export class UpstreamReader {
 
   /** The last notification processed, as recorded (read once, then kept). */
   async position(): Promise<number> {
-    this.#position ??= await this.tracking.maxTrackingId(this.upstream.name, this.pipelineId);
+    if (this.#position === undefined || this.#recheck) {
+      this.#position = await this.tracking.maxTrackingId(this.upstream.name, this.pipelineId);
+      this.#recheck = false;
+    }
     return this.#position;
   }
 
@@ -46,6 +50,14 @@ export class UpstreamReader {
   /** What processing recorded: the position is now `notificationId`. */
   advance(notificationId: number): void {
     this.#position = notificationId;
+  }
+
+  /**
+   * A run failed here: the position is read again next time (another process may move it meanwhile,
+   * such as an operator's skip from the command line), and is still known until then.
+   */
+  recheck(): void {
+    this.#recheck = true;
   }
 
   /** Another run may have moved the position: read it again next time. */
