@@ -1,6 +1,7 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import type { Application } from '../application';
 import type { Follower, System } from '../system';
+import { parsePipelines } from './load-system';
 
 /**
  * The applications a command opens, each made as its class makes it in one pipeline (settings from
@@ -61,6 +62,16 @@ export function integerAtLeast(min: number): (value: string) => number {
     }
     return number;
   };
+}
+
+/** An option's value that names pipelines (`0-7`, `0,2,5` or `3`): checked here, so a bad one is a usage error; parsed by parsePipelines. */
+export function pipelineList(value: string): string {
+  try {
+    parsePipelines(value);
+  } catch (error) {
+    throw new InvalidArgumentError(`${(error as Error).message}.`);
+  }
+  return value;
 }
 
 /** An option's value as text that is not blank. */

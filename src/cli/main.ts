@@ -2,8 +2,9 @@
 // The operator's command line: run, status, console, skip, events, reset and rebuild.
 import { Command, Option } from 'commander';
 import { consoleCommand } from './console';
-import { integerAtLeast, nonBlank } from './applications';
+import { integerAtLeast, nonBlank, pipelineList } from './applications';
 import { events } from './events';
+import { rebuild, reset } from './projections';
 import { run } from './run';
 import { skip } from './skip';
 import { status } from './status';
@@ -19,7 +20,7 @@ program
   .option('--export <name>', 'the name of its export', 'system')
   .addOption(new Option('--runner <kind>', 'the runner').choices(['multiprocess', 'actor']).default('multiprocess'))
   .addOption(new Option('--isolation <kind>', "the multiprocess runner's workers").choices(['process', 'thread']).default('process'))
-  .option('--pipelines <ids>', 'the pipelines to run: 0-7, 0,2,5 or 3', '0')
+  .option('--pipelines <ids>', 'the pipelines to run: 0-7, 0,2,5 or 3', pipelineList, '0')
   .option('--cluster', 'join the cluster over PostgreSQL (POSTGRES_URL, POSTGRES_SCHEMA)')
   .action(run);
 
@@ -28,7 +29,7 @@ program
   .description("every process's positions, heads and lag, read from the stores; a cluster's members and slot owners")
   .requiredOption('--system <path>', 'the module that exports the System')
   .option('--export <name>', 'the name of its export', 'system')
-  .option('--pipelines <ids>', 'the pipelines to show: 0-7, 0,2,5 or 3', '0')
+  .option('--pipelines <ids>', 'the pipelines to show: 0-7, 0,2,5 or 3', pipelineList, '0')
   .option('--json', 'print JSON instead of tables')
   .action(status);
 
@@ -38,7 +39,7 @@ program
   .requiredOption('--system <path>', 'the module that exports the System')
   .option('--export <name>', 'the name of its export', 'system')
   .addOption(new Option('--runner <kind>', 'the runner').choices(['multiprocess', 'actor']).default('multiprocess'))
-  .option('--pipelines <ids>', 'the pipelines to run: 0-7, 0,2,5 or 3', '0')
+  .option('--pipelines <ids>', 'the pipelines to run: 0-7, 0,2,5 or 3', pipelineList, '0')
   .option('--port <port>', 'the port to listen on (0: any free one)', '0')
   .option('--host <address>', 'the address to bind', '127.0.0.1')
   .option('--token <secret>', 'the secret restart and skip need (default: a random one, in the printed address)')
@@ -66,6 +67,23 @@ program
   .option('--pipeline <n>', "only this pipeline's notifications (default: every pipeline's)", integerAtLeast(0))
   .option('--follow', 'keep printing new notifications until SIGINT or SIGTERM')
   .action(events);
+
+program
+  .command('reset <projection>')
+  .description("clear a projection's view and its tracking (for development): it processes its logs again from the beginning, wherever it runs")
+  .requiredOption('--system <path>', 'the module that exports the System')
+  .option('--export <name>', 'the name of its export', 'system')
+  .option('--yes', 'yes, clear it')
+  .action(reset);
+
+program
+  .command('rebuild <projection>')
+  .description("build a new generation of a projection's view from the start of its logs beside the live one, then switch readers to it atomically (a progress bar on stderr; interrupted, the next rebuild carries on)")
+  .requiredOption('--system <path>', 'the module that exports the System')
+  .option('--export <name>', 'the name of its export', 'system')
+  .option('--pipelines <ids>', 'the pipelines to rebuild from, besides those its tracking names: 0-7, 0,2,5 or 3', pipelineList, '0')
+  .option('--batch-size <n>', 'notifications applied per transaction', integerAtLeast(1), 1000)
+  .action(rebuild);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   console.error(`eventsourcing-nact: ${(error as Error).message}`);

@@ -1,5 +1,5 @@
 import { Environment } from '../application';
-import { readClusterStatus, upstreamStatuses, type ClusterStatus, type Follower, type UpstreamStatus } from '../system';
+import { readClusterStatus, upstreamStatuses, type ClusterStatus, type Follower, type FollowerKind, type UpstreamStatus } from '../system';
 import { OpenApplications } from './applications';
 import { loadSystem, parsePipelines } from './load-system';
 
@@ -12,6 +12,8 @@ export interface StatusOptions {
 
 interface ProcessRow {
   readonly applicationName: string;
+  /** What it writes: events of its own ('process'), or a view ('projection'). */
+  readonly kind: FollowerKind;
   readonly pipelineId: number;
   readonly upstreams: readonly UpstreamStatus[];
   readonly lag: number | null;
@@ -19,7 +21,8 @@ interface ProcessRow {
 }
 
 /**
- * `eventsourcing-nact status`: every process application of every pipeline, with its positions,
+ * `eventsourcing-nact status`: every process application and projection of every pipeline (its
+ * `kind` says which), with its positions,
  * heads and lag, read from the stores (it starts no runner and processes nothing); and, over
  * PostgreSQL, the cluster's live members and the owner of each slot.
  */
@@ -35,7 +38,7 @@ export async function status(options: StatusOptions): Promise<void> {
         const follower = applications.get(name) as Follower;
         const upstreams = await upstreamStatuses(follower, pipelineId);
         const lag = upstreams.some((upstream) => upstream.lag === null) ? null : upstreams.reduce((sum, upstream) => sum + upstream.lag!, 0);
-        rows.push({ applicationName: name, pipelineId, upstreams, lag });
+        rows.push({ applicationName: name, kind: follower.kind, pipelineId, upstreams, lag });
       }
     }
   } finally {
@@ -56,12 +59,13 @@ export async function status(options: StatusOptions): Promise<void> {
   }
   const table = processes.map((row) => [
     row.applicationName,
+    row.kind,
     String(row.pipelineId),
     row.upstreams.map((upstream) => `${upstream.upstreamName} ${upstream.position ?? '?'}/${upstream.head ?? '?'}`).join(', '),
     row.lag === null ? '?' : String(row.lag),
     ...(cluster ? [row.owner ?? '(none)'] : []),
   ]);
-  printTable(['process', 'pipeline', 'position/head', 'lag', ...(cluster ? ['owner'] : [])], table);
+  printTable(['process', 'kind', 'pipeline', 'position/head', 'lag', ...(cluster ? ['owner'] : [])], table);
   if (cluster) {
     console.log(`\ncluster in schema ${cluster.schema}: ${cluster.members.length} live member(s)`);
     printTable(['member', 'host', 'pid'], cluster.members.map((member) => [member.memberId, member.host, String(member.pid)]));

@@ -98,14 +98,14 @@ export class Projection<V extends View = View> extends Follower {
       },
       options,
     );
-    this.forgetPosition(); // the switch moved the positions on
+    this.recheckPosition(); // the switch moved the positions on
     return report;
   }
 
   /** Clears the view and its tracking (for development): processing starts again from the beginning. */
   async reset(): Promise<number> {
     const generation = await this.#store.reset();
-    this.forgetPosition();
+    this.recheckPosition();
     return generation;
   }
 
@@ -115,7 +115,7 @@ export class Projection<V extends View = View> extends Follower {
    */
   override async pullAndProcess(upstreamName: string, options: PullOptions = {}): Promise<number> {
     const processed = await super.pullAndProcess(upstreamName, options);
-    if (processed === 0) this.forgetPosition(upstreamName, options.pipelineId);
+    if (processed === 0) this.recheckPosition(upstreamName, options.pipelineId);
     return processed;
   }
 

@@ -44,8 +44,8 @@ describe('the command line', () => {
       expect(new Set(shown.processes.map((process: { owner: string }) => process.owner))).toEqual(new Set([shown.cluster.members[0].memberId]));
       const table = cli(['status', '--system', SYSTEM, '--pipelines', '0-1'], env);
       expect(await table.exited).toBe(0);
-      expect(table.output.stdout).toMatch(/^process\s+pipeline\s+position\/head\s+lag\s+owner/m);
-      expect(table.output.stdout).toMatch(/^Counters\s+0\s+WorldsApplication (\d+)\/\1\s+0\s+\S+/m); // processed up to the head
+      expect(table.output.stdout).toMatch(/^process\s+kind\s+pipeline\s+position\/head\s+lag\s+owner/m);
+      expect(table.output.stdout).toMatch(/^Counters\s+process\s+0\s+WorldsApplication (\d+)\/\1\s+0\s+\S+/m); // processed up to the head
     } finally {
       member.child.kill('SIGTERM');
     }

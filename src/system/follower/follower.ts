@@ -242,10 +242,13 @@ export class Follower extends Application {
     return processBatch(this.#batch, reader, previous, notifications);
   }
 
-  /** Has the reader of one upstream and pipeline (or every reader) read the position as recorded next time (another may have moved it). */
-  protected forgetPosition(upstreamName?: string, pipelineId = 0): void {
-    if (upstreamName === undefined) for (const reader of this.#readers.values()) reader.forget();
-    else this.#readers.get(`${pipelineId}:${upstreamName}`)?.forget();
+  /**
+   * Has the reader of one upstream and pipeline (or every reader) read the position as recorded
+   * next time (another may have moved it, even back), still reporting the one it knows until then.
+   */
+  protected recheckPosition(upstreamName?: string, pipelineId = 0): void {
+    if (upstreamName === undefined) for (const reader of this.#readers.values()) reader.recheck();
+    else this.#readers.get(`${pipelineId}:${upstreamName}`)?.recheck();
   }
 
   /** Logs slow batches, counts what is processed, traces. */
