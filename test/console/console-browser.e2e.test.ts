@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { ActorRunner, SkippedNotification, System, type ConsoleServer, type DomainEvent } from '../../src';
+import { ActorRunner, Projection, SkippedNotification, SqlView, System, type ConsoleServer, type DomainEvent, type ViewWriter } from '../../src';
 import { World } from '../seed-example';
 import { eventsIn, failingCounters, Worlds } from '../actors/support/systems';
 
@@ -29,6 +29,19 @@ class HeldCounters extends PoisonCounters {
 }
 const Audit = failingCounters('Audit', () => false);
 
+/** A projection beside the process applications: how many things happened. */
+class ThingCount extends SqlView {
+  static override tables = { thing_count: 'one INTEGER PRIMARY KEY, n BIGINT NOT NULL' };
+  update(events: readonly DomainEvent[], sql: ViewWriter): void {
+    const n = events.filter((event) => event instanceof World.SomethingHappened).length;
+    const table = sql.table('thing_count');
+    if (n > 0) sql.run(`INSERT INTO ${table} (one, n) VALUES (1, ?) ON CONFLICT (one) DO UPDATE SET n = ${table}.n + excluded.n`, [n]);
+  }
+}
+class Things extends Projection<ThingCount> {
+  static override view = ThingCount;
+}
+
 const haveChromium = existsSync(CHROMIUM);
 if (!haveChromium && !process.env.CI) {
   console.warn(`the console's browser test is skipped: ${CHROMIUM} is missing (apt-get install -y chromium); under CI it fails`);
@@ -44,7 +57,7 @@ if (!haveChromium && !process.env.CI) {
   beforeAll(async () => {
     if (!haveChromium) throw new Error(`the console's browser test needs Chromium at ${CHROMIUM}: apt-get install -y chromium`);
     directory = mkdtempSync(join(tmpdir(), 'es-console-'));
-    runner = new ActorRunner(new System({ pipes: [[Worlds, HeldCounters], [Worlds, Audit]] }), {
+    runner = new ActorRunner(new System({ pipes: [[Worlds, HeldCounters], [Worlds, Audit], [Worlds, Things]] }), {
       env: { PERSISTENCE: 'sqlite', SQLITE_DBNAME: join(directory, 'store.sqlite') },
       supervision: { minBackoffMs: 1, maxBackoffMs: 5, maxRestarts: 2 },
     });
@@ -83,10 +96,12 @@ if (!haveChromium && !process.env.CI) {
     await page.goto(`${server.url}?token=${TOKEN}`);
 
     // The topology: a box per application, an arrow per pipe.
-    for (const name of ['Worlds', 'HeldCounters', 'Audit']) {
+    for (const name of ['Worlds', 'HeldCounters', 'Audit', 'Things']) {
       await page.locator(`svg#topology g.node[data-app="${name}"] text.name`).filter({ hasText: name }).waitFor();
     }
-    expect(await page.locator('svg#topology path.pipe').count()).toBe(2);
+    expect(await page.locator('svg#topology path.pipe').count()).toBe(3);
+    await expect(cell('Things', 'kind').textContent()).resolves.toBe('projection');
+    await expect(cell('Audit', 'kind').textContent()).resolves.toBe('process');
     await page.locator('#connection.live').waitFor();
     await expect(cell('HeldCounters', 'lag').textContent()).resolves.toBe('0');
 
@@ -98,6 +113,7 @@ if (!haveChromium && !process.env.CI) {
     for (let index = 0; index < 20; index++) await worlds.makeItSo(id, `thing ${index}`);
     await page.waitForFunction(() => Number(document.querySelector('tr[data-process="HeldCounters:0"] td.c-lag')?.textContent) >= 20);
     await expect(cell('Audit', 'lag').textContent()).resolves.toBe('0');
+    await page.waitForFunction(() => document.querySelector('tr[data-process="Things:0"] td.c-position')?.textContent === '21');
     release();
     held = undefined;
     await page.waitForFunction(() => document.querySelector('tr[data-process="HeldCounters:0"] td.c-lag')?.textContent === '0');
