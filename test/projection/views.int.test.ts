@@ -164,6 +164,26 @@ describe.each([
     expect(await first.view.counts()).toEqual({ a: 1 });
   });
 
+  it('follows several applications, and a rebuild reads all of their logs', async () => {
+    class OtherWorlds extends WorldsApplication {
+      static override applicationName = 'OtherWorlds';
+    }
+    const others = new OtherWorlds({ env: store.env() });
+    opened.push(others);
+    const picky = await open(new Picky({ env: store.env() }));
+    picky.follow(others.name, others.recorder, others.mapper);
+    const here = await worlds.createWorld();
+    const there = await others.createWorld();
+    for (const what of ['a', 'b']) await worlds.makeItSo(here, what);
+    for (const what of ['a', 'c', 'c']) await others.makeItSo(there, what);
+    expect(await picky.pullAndProcess('WorldsApplication')).toBe(3);
+    expect(await picky.pullAndProcess('OtherWorlds')).toBe(4);
+    expect(await picky.view.counts()).toEqual({ a: 2, b: 1, c: 2 });
+    expect(await picky.rebuild()).toMatchObject({ generation: 2, applied: 7 });
+    expect(await picky.view.counts()).toEqual({ a: 2, b: 1, c: 2 });
+    expect([await picky.trackingPosition('WorldsApplication'), await picky.trackingPosition('OtherWorlds')]).toEqual([3, 4]);
+  });
+
   it('refuses a memory view on a SQL store', () => {
     class Memo extends MemoryView<{ n: number }> {
       initialState() {
