@@ -98,7 +98,10 @@ describe.each([
     expect(seen.length).toBeGreaterThan(reports);
     expect(report).toMatchObject({ generation: 2, retired: 1, resumed: false });
     expect(report.applied).toBeGreaterThanOrEqual(600);
-    expect(phases).toEqual(['building', 'switching', 'done']);
+    // Building, then switching; when the live projection was ahead at the switch, it built on and switched again.
+    expect([phases[0], ...phases.slice(-2)]).toEqual(['building', 'switching', 'done']);
+    expect(phases.filter((phase) => phase === 'done')).toHaveLength(1);
+    expect(report.attempts).toBeGreaterThanOrEqual(1);
     expect(lastFraction).toBe(1);
     expect(await stats.liveGeneration()).toEqual({ generation: 2, version: 1 });
     expect(await statsOf(stats.view, expected)).toEqual({ whats: expected.sortedWhats, worlds: expected.worlds });
