@@ -107,8 +107,9 @@ export async function rebuild(subject: RebuildSubject, options: RebuildOptions):
 /** The events of the notifications, less those the projection skipped; one that cannot be decoded fails the rebuild, naming it. */
 function decode(subject: RebuildSubject, upstream: Upstream, pipelineId: number, notifications: readonly Notification[], skipped: ReadonlySet<string>): DomainEvent[] {
   const events: DomainEvent[] = [];
+  const skippedHere = skipped.size === 0 ? undefined : `${positionKey(upstream.name, pipelineId)}:`;
   for (const notification of notifications) {
-    if (skipped.has(`${positionKey(upstream.name, pipelineId)}:${notification.id}`)) continue;
+    if (skippedHere !== undefined && skipped.has(skippedHere + notification.id)) continue;
     try {
       events.push(upstream.mapper.toDomainEvent(notification));
     } catch (error) {
