@@ -1,3 +1,4 @@
+import { DataError } from '../domain/errors';
 import type { ProcessRecorder } from './recorders';
 import type { Tracking } from './records';
 
@@ -69,6 +70,11 @@ export interface ViewRecorder extends ProcessRecorder {
   trackingPositions(): Promise<TrackingPosition[]>;
   /** A table's name for SQL, as the transactions' `qualify` gives it. */
   qualify(name: string): string;
+}
+
+/** A view's statement after its transaction had ended (an update that went on working after it returned or failed): every store refuses it. */
+export function viewTransactionEnded(): DataError {
+  return new DataError("a view's statement came after its transaction had ended (an update that went on after it returned or failed): it was not run");
 }
 
 export function isViewRecorder(recorder: unknown): recorder is ViewRecorder {

@@ -4,7 +4,7 @@ import type { MemoryViewTransaction, Tracking, ViewRecorder } from '../persisten
 import { ProjectionError } from './errors';
 import { ViewSwitchedError } from './sql-view-store';
 import type { MemoryView, MemoryViewClass, ViewReader } from './view';
-import { positionKey, positionsText, type BuildPositions, type BuildStarted, type SwitchOutcome, type ViewStore } from './view-store';
+import { positionKey, positionsText, trackingOf, type BuildPositions, type BuildStarted, type SwitchOutcome, type ViewStore } from './view-store';
 
 interface Generation {
   readonly generation: number;
@@ -106,12 +106,7 @@ export class MemoryViewStore implements ViewStore {
         .filter((row) => (building.positions[positionKey(row.applicationName, row.pipelineId)] ?? 0) < row.notificationId)
         .map((row) => `${row.applicationName} (pipeline ${row.pipelineId}): live at ${row.notificationId}`);
       if (behind.length > 0) return { switched: false, behind };
-      tx.replacePositions(
-        Object.entries(building.positions).map(([key, notificationId]) => {
-          const colon = key.indexOf(':');
-          return { pipelineId: Number(key.slice(0, colon)), applicationName: key.slice(colon + 1), notificationId };
-        }),
-      );
+      tx.replacePositions(trackingOf(building.positions));
       const live = generations.find((each) => each.state === 'live');
       if (live !== undefined) tx.delete(stateKey(live.generation));
       tx.set(REGISTRY, [{ ...building, state: 'live', positions: {} }]);

@@ -41,7 +41,7 @@ export class Projection<V extends View = View> extends Follower {
       if (!isViewRecorder(recorder)) throw new ConfigurationError(`projection ${this.name}: its store cannot keep a view (its process recorder has no writeView)`);
       this.#recorder = recorder;
       this.#store = isSqlViewClass(viewClass) ? new SqlViewStore(recorder, this.name, viewClass) : new MemoryViewStore(recorder, this.name, viewClass);
-      this.view = (this.#store as SqlViewStore | MemoryViewStore).view as V;
+      this.view = this.#store.view as V;
     } catch (error) {
       void this.close().catch(() => undefined);
       throw error;

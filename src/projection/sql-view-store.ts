@@ -3,7 +3,7 @@ import { tableName, TrackingConflictError, type SqlTransaction, type Tracking, t
 import { drive, type Steps } from './drive';
 import { ProjectionError } from './errors';
 import { generationTable, type SqlView, type SqlViewClass, type ViewReader, type ViewWriter } from './view';
-import { positionKey, positionsText, type BuildPositions, type BuildStarted, type SwitchOutcome, type ViewStore } from './view-store';
+import { positionKey, positionsText, trackingOf, type BuildPositions, type BuildStarted, type SwitchOutcome, type ViewStore } from './view-store';
 
 /** Which projection owns each name readers use (see claimTables). */
 const VIEW_TABLES = 'eventsourcing_view_tables';
@@ -54,7 +54,7 @@ export class SqlViewStore implements ViewStore {
       },
       table: (name) => {
         if (!tables.has(name)) throw new ConfigurationError(`view ${viewClass.name} has no table ${name} (it has: ${[...tables].join(', ')})`);
-        return this.qualifyForReaders(name);
+        return this.recorder.qualify(name);
       },
       state: () => Promise.reject(new ConfigurationError(`view ${viewClass.name} is a SQL view: query its tables`)),
     };
@@ -100,13 +100,7 @@ export class SqlViewStore implements ViewStore {
       }
       if (building !== undefined) yield* this.dropGeneration(tx, building);
       const generation = (yield* this.nextGeneration(tx)) as number;
-      this.createTables(tx, generation);
-      tx.run(`INSERT INTO ${this.qualified(tx)} (generation, state, version, tables, positions, created_at) VALUES (?, 'building', ?, ?, '{}', ?)`, [
-        generation,
-        this.viewClass.version,
-        JSON.stringify(Object.keys(this.viewClass.tables)),
-        Date.now(),
-      ]);
+      this.makeGeneration(tx, generation, 'building');
       return { generation, positions: {}, resumed: false };
     });
   }
@@ -140,10 +134,8 @@ export class SqlViewStore implements ViewStore {
         .map((row) => `${row.application_name} (pipeline ${row.pipeline_id}): live at ${row.notification_id}, built to ${built[positionKey(row.application_name, Number(row.pipeline_id))] ?? 0}`);
       if (behind.length > 0) return { switched: false, behind };
       tx.run(`DELETE FROM ${tx.trackingTable}`);
-      for (const [key, notificationId] of Object.entries(built)) {
-        if (notificationId <= 0) continue;
-        const colon = key.indexOf(':');
-        tx.run(`INSERT INTO ${tx.trackingTable} (application_name, pipeline_id, notification_id) VALUES (?, ?, ?)`, [key.slice(colon + 1), Number(key.slice(0, colon)), notificationId]);
+      for (const { applicationName, pipelineId, notificationId } of trackingOf(built)) {
+        tx.run(`INSERT INTO ${tx.trackingTable} (application_name, pipeline_id, notification_id) VALUES (?, ?, ?)`, [applicationName, pipelineId, notificationId]);
       }
       const names = Object.keys(this.viewClass.tables);
       for (const name of names) this.pointReaders(tx, name, generation);
@@ -173,25 +165,18 @@ export class SqlViewStore implements ViewStore {
       const rows = (yield tx.all<GenerationRow>(`SELECT generation, state, tables FROM ${this.qualified(tx)}${this.forUpdate}`)) as GenerationRow[];
       const generation = (yield* this.nextGeneration(tx)) as number;
       tx.run(`DELETE FROM ${tx.trackingTable}`);
-      this.createTables(tx, generation);
-      for (const name of Object.keys(this.viewClass.tables)) this.pointReaders(tx, name, generation);
+      this.makeGeneration(tx, generation, 'live'); // readers' names leave the old tables before they are dropped
       for (const row of rows) {
         for (const name of JSON.parse(row.tables) as string[]) if (!(name in this.viewClass.tables)) tx.run(`DROP VIEW IF EXISTS ${tx.qualify(name)}`);
         yield* this.dropGeneration(tx, row);
       }
-      tx.run(`INSERT INTO ${this.qualified(tx)} (generation, state, version, tables, positions, created_at) VALUES (?, 'live', ?, ?, '{}', ?)`, [
-        generation,
-        this.viewClass.version,
-        JSON.stringify(Object.keys(this.viewClass.tables)),
-        Date.now(),
-      ]);
       return generation;
     });
   }
 
   async live(): Promise<{ generation: number; version: number }> {
     await this.ready();
-    const [row] = await this.recorder.queryView<GenerationRow>(`SELECT generation, version FROM ${this.qualifyForReaders(this.registry)} WHERE state = 'live'`);
+    const [row] = await this.recorder.queryView<GenerationRow>(`SELECT generation, version FROM ${this.recorder.qualify(this.registry)} WHERE state = 'live'`);
     if (row === undefined) throw new ProjectionError(`the view of ${this.projectionName} has no live generation`);
     return { generation: Number(row.generation), version: Number(row.version) };
   }
@@ -208,14 +193,7 @@ export class SqlViewStore implements ViewStore {
     const [live] = (yield tx.all(`SELECT generation FROM ${this.qualified(tx)} WHERE state = 'live'`)) as GenerationRow[];
     if (live !== undefined) return;
     const generation = (yield* this.nextGeneration(tx)) as number;
-    this.createTables(tx, generation);
-    for (const name of Object.keys(this.viewClass.tables)) this.pointReaders(tx, name, generation);
-    tx.run(`INSERT INTO ${this.qualified(tx)} (generation, state, version, tables, positions, created_at) VALUES (?, 'live', ?, ?, '{}', ?)`, [
-      generation,
-      this.viewClass.version,
-      JSON.stringify(Object.keys(this.viewClass.tables)),
-      Date.now(),
-    ]);
+    this.makeGeneration(tx, generation, 'live');
   }
 
   /**
@@ -253,10 +231,19 @@ export class SqlViewStore implements ViewStore {
     return Number(row?.last ?? 0) + 1;
   }
 
-  private createTables(tx: SqlTransaction, generation: number): void {
+  /** A generation's tables and its row in the registry; a live one's tables are what readers see from now on. */
+  private makeGeneration(tx: SqlTransaction, generation: number, state: 'live' | 'building'): void {
     for (const [name, columns] of Object.entries(this.viewClass.tables)) {
       tx.run(`CREATE TABLE IF NOT EXISTS ${tx.qualify(generationTable(name, generation))} (${columns})`);
+      if (state === 'live') this.pointReaders(tx, name, generation);
     }
+    tx.run(`INSERT INTO ${this.qualified(tx)} (generation, state, version, tables, positions, created_at) VALUES (?, ?, ?, ?, '{}', ?)`, [
+      generation,
+      state,
+      this.viewClass.version,
+      JSON.stringify(Object.keys(this.viewClass.tables)),
+      Date.now(),
+    ]);
   }
 
   /** The name readers use for `name` shows the generation's table from now on (at commit). */
@@ -284,20 +271,12 @@ export class SqlViewStore implements ViewStore {
     };
   }
 
-  private write<T>(steps: (this: SqlViewStore, tx: SqlTransaction) => Steps<T> | void): Promise<T> {
-    return this.recorder.writeView((tx) => {
-      const made = steps.call(this, tx as SqlTransaction);
-      return made === undefined ? (undefined as T) : drive(this.dialect, made);
-    });
+  private write<T>(steps: (this: SqlViewStore, tx: SqlTransaction) => Steps<T>): Promise<T> {
+    return this.recorder.writeView((tx) => drive(this.dialect, steps.call(this, tx as SqlTransaction)));
   }
 
   private qualified(tx: SqlTransaction): string {
     return tx.qualify(this.registry);
-  }
-
-  /** Readers' names: the recorder qualifies them as its transactions do. */
-  private qualifyForReaders(name: string): string {
-    return this.recorder.qualify(name);
   }
 
   private get forShare(): string {

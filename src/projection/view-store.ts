@@ -1,12 +1,22 @@
 import type { DomainEvent } from '../domain';
-import type { Tracking } from '../persistence';
-import type { ViewReader } from './view';
+import type { Tracking, TrackingPosition } from '../persistence';
+import type { View, ViewReader } from './view';
 
 /** How far a generation being built has got: notification id by `<pipelineId>:<upstream>`. */
 export type BuildPositions = Readonly<Record<string, number>>;
 
 export function positionKey(upstreamName: string, pipelineId: number): string {
   return `${pipelineId}:${upstreamName}`;
+}
+
+/** A build's positions as tracking rows (those past the start). */
+export function trackingOf(positions: BuildPositions): TrackingPosition[] {
+  return Object.entries(positions)
+    .filter(([, notificationId]) => notificationId > 0)
+    .map(([key, notificationId]) => {
+      const colon = key.indexOf(':');
+      return { pipelineId: Number(key.slice(0, colon)), applicationName: key.slice(colon + 1), notificationId };
+    });
 }
 
 /** The same positions, written the same way every time (compared as text by the build's compare-and-set). */
@@ -34,6 +44,8 @@ export type SwitchOutcome =
  */
 export interface ViewStore {
   readonly reader: ViewReader;
+  /** The view, for its query methods (its update is called by the store). */
+  readonly view: View;
   /** Makes the registry and a live generation if there are none (once per process; concurrent callers agree). */
   ready(): Promise<void>;
   /** In one transaction: moves the tracking record and applies the events to the live generation. */

@@ -10,7 +10,7 @@ import type {
 } from '../recorders';
 import { DataError } from '../../domain/errors';
 import { checkPipelineId, checkSelectNotifications, checkTracking, checkTrackingPosition } from '../validation';
-import type { TrackingPosition, ViewRecorder, ViewTransaction } from '../views';
+import { viewTransactionEnded, type TrackingPosition, type ViewRecorder, type ViewTransaction } from '../views';
 
 /** Index of the first element whose key is >= `key` in an array sorted by key. */
 function lowerBound<T>(items: readonly T[], key: number, keyOf: (item: T) => number): number {
@@ -238,7 +238,7 @@ export class MemoryProcessRecorder extends MemoryApplicationRecorder implements 
     let replaced: readonly TrackingPosition[] | undefined;
     let open = true;
     const check = () => {
-      if (!open) throw new DataError("a view's write came after its transaction had ended (an update that went on after it returned or failed): it was not kept");
+      if (!open) throw viewTransactionEnded();
     };
     try {
       const result = work({

@@ -1,9 +1,9 @@
-import { DataError, OperationalError, RecordConflictError } from '../errors';
+import { OperationalError, RecordConflictError } from '../errors';
 import { AGGREGATE_RUNG, APPLICATION_RUNG, InsertEventsTemplate, PROCESS_RUNG, type EventsWrite, type Rung, type WriteSteps } from '../insert-events';
 import type { EventsRead, Notification, StoredEvent, Tracking } from '../records';
 import type { AggregateRecorder, ApplicationRecorder, ProcessRecorder, SelectEventsOptions, SelectNotificationsOptions } from '../recorders';
 import { checkPipelineId, checkSelectNotifications, checkTracking, checkTrackingPosition } from '../validation';
-import { numberPlaceholders, type SqlTransaction, type TrackingPosition, type ViewRecorder, type ViewTransaction } from '../views';
+import { numberPlaceholders, viewTransactionEnded, type SqlTransaction, type TrackingPosition, type ViewRecorder, type ViewTransaction } from '../views';
 import { aggregateEventsTable, createTables, eventsTable, trackingTable, type TableDefinition } from './create-tables';
 import type { PostgresDatastore } from './datastore';
 import { logOrdering, type LogOrdering } from './ordering';
@@ -169,11 +169,6 @@ export class PostgresApplicationRecorder extends PostgresAggregateRecorder imple
   }
 }
 
-/** A view's statement after its transaction had ended: an update that went on working after it returned or failed. */
-function endedTransaction(): DataError {
-  return new DataError("a view's statement came after its transaction had ended (an update that went on after it returned or failed): it was not run");
-}
-
 /**
  * Adds tracking (`<app>_tracking`): per upstream application and pipeline, the last notification
  * processed, moved by compare-and-set in the same statement as the events.
@@ -197,7 +192,7 @@ export class PostgresProcessRecorder extends PostgresApplicationRecorder impleme
       let last: Promise<unknown> = Promise.resolve();
       let open = true;
       const sending = <R>(query: () => Promise<R>): Promise<R> => {
-        if (!open) throw endedTransaction();
+        if (!open) throw viewTransactionEnded();
         const next = last.then(query);
         next.catch(() => undefined); // awaited below, in order
         last = next.catch(() => undefined);

@@ -5,7 +5,7 @@ import { quoteIdentifier, tableName } from '../names';
 import type { Tracking } from '../records';
 import type { ProcessRecorder } from '../recorders';
 import { checkTracking, checkTrackingPosition } from '../validation';
-import type { SqlTransaction, TrackingPosition, ViewRecorder, ViewTransaction } from '../views';
+import { viewTransactionEnded, type SqlTransaction, type TrackingPosition, type ViewRecorder, type ViewTransaction } from '../views';
 import { SqliteApplicationRecorder } from './application-recorder';
 import type { SqliteConnection } from './connection';
 import { createTrackingTable } from './schema';
@@ -96,7 +96,7 @@ export class SqliteProcessRecorder extends SqliteApplicationRecorder implements 
   private viewTransaction(): SqlTransaction & { end(): void } {
     let open = true;
     const check = () => {
-      if (!open) throw new DataError("a view's statement came after its transaction had ended (an update that went on after it returned or failed): it was not run");
+      if (!open) throw viewTransactionEnded();
     };
     return {
       dialect: 'sqlite',

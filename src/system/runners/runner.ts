@@ -219,7 +219,7 @@ export abstract class Runner {
     const upstreamName = options.upstreamName ?? failed?.upstreamName ?? (follower.upstreamNames.length === 1 ? follower.upstreamNames[0] : undefined);
     const notificationId = options.notificationId ?? failed?.notificationId;
     if (upstreamName === undefined || notificationId === undefined) {
-      throw new RunnerError(`${describeFollower(follower)} did not fail on a notification, so none can be skipped: name it, or restart the process instead`);
+      throw new RunnerError(`${describeProcess({ applicationName: follower.name, pipelineId: follower.pipelineId })} did not fail on a notification, so none can be skipped: name it, or restart the process instead`);
     }
     const skipped = (await follower.skipNext(upstreamName, reason, { pipelineId: follower.pipelineId, notificationId }))!;
     if (record !== undefined && failed?.upstreamName === upstreamName && failed.notificationId === skipped) record.lastError = undefined;
@@ -488,11 +488,7 @@ function checkPipelineIds(pipelineIds: readonly number[] = [0]): readonly number
   return Object.freeze([...pipelineIds]);
 }
 
-function describeFollower(follower: Follower): string {
-  return `${follower.name} (pipeline ${follower.pipelineId})`;
-}
-
-function describeProcess(activity: ProcessActivity): string {
+function describeProcess(activity: Pick<ProcessActivity, 'applicationName' | 'pipelineId'>): string {
   return `${activity.applicationName} (pipeline ${activity.pipelineId})`;
 }
 
