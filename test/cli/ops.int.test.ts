@@ -7,17 +7,12 @@ import { join } from 'node:path';
 import { Aggregate, AggregateCreated, type Application, type Notification } from '../../src';
 import { WorldsApplication } from '../seed-example';
 import { eventually } from '../cluster/support';
-import { cli } from '../support/cli';
+import { cli, finished } from '../support/cli';
 import { postgresStore, sqliteStore, type StoreSetup } from '../support/stores';
 import { PickyCounters } from '../system/multiprocess/picky-system';
 import { Merger, OtherWorlds } from './ops-system';
 
 const SYSTEM = join('test', 'cli', 'ops-system.ts');
-
-async function done(run: ReturnType<typeof cli>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const code = await run.exited;
-  return { code, ...run.output };
-}
 
 /** What `events` should print for these notifications, decoded by `application`'s mapper. */
 function expectedLines(application: Application, notifications: readonly Notification[]): unknown[] {
@@ -69,9 +64,9 @@ describe.each<[string, () => StoreSetup]>([
     expect(recorded.map((notification) => notification.pipelineId)).toEqual([0, 0, 0, 1]);
 
     const [all, some, pipeline1] = await Promise.all([
-      done(cli(['events', 'WorldsApplication', '--system', SYSTEM], env)),
-      done(cli(['events', 'WorldsApplication', '--system', SYSTEM, '--from', String(recorded[1].id), '--limit', '2'], env)),
-      done(cli(['events', 'WorldsApplication', '--system', SYSTEM, '--pipeline', '1'], env)),
+      finished(cli(['events', 'WorldsApplication', '--system', SYSTEM], env)),
+      finished(cli(['events', 'WorldsApplication', '--system', SYSTEM, '--from', String(recorded[1].id), '--limit', '2'], env)),
+      finished(cli(['events', 'WorldsApplication', '--system', SYSTEM, '--pipeline', '1'], env)),
     ]);
     expect(all.code).toBe(0);
     const lines = jsonLines(all.stdout);
@@ -124,8 +119,8 @@ describe.each<[string, () => StoreSetup]>([
 
     const args = ['skip', 'PickyCounters', '--system', SYSTEM, '--reason', 'poison pill'];
     const [notNext, otherPipeline] = await Promise.all([
-      done(cli([...args, '--pipeline', '1', '--notification', String(fine)], env)),
-      done(cli([...args, '--pipeline', '0', '--notification', String(poison)], env)),
+      finished(cli([...args, '--pipeline', '1', '--notification', String(fine)], env)),
+      finished(cli([...args, '--pipeline', '0', '--notification', String(poison)], env)),
     ]);
     expect(notNext.code).not.toBe(0);
     expect(notNext.stderr).toContain(`PickyCounters cannot skip notification ${fine} of WorldsApplication (pipeline 1): the next notification is ${poison}`);
@@ -134,7 +129,7 @@ describe.each<[string, () => StoreSetup]>([
     expect(await picky.trackingPosition(worlds.name, 1)).toBe(created);
     expect(await picky.recorder.maxNotificationId()).toBe(logBefore);
 
-    const skipped = await done(cli([...args, '--pipeline', '1', '--notification', String(poison)], env));
+    const skipped = await finished(cli([...args, '--pipeline', '1', '--notification', String(poison)], env));
     expect(skipped.stderr).toBe('');
     expect(skipped.code).toBe(0);
     expect(skipped.stdout).toBe(
@@ -158,14 +153,14 @@ describe.each<[string, () => StoreSetup]>([
     const [notification] = await others.notificationLog.select(1, 1);
     const merger = open(new Merger({ env }));
     const args = ['skip', 'Merger', '--system', SYSTEM, '--pipeline', '0', '--notification', String(notification.id), '--reason', 'not ours'];
-    const [unnamed, unknown] = await Promise.all([done(cli(args, env)), done(cli([...args, '--upstream', 'PickyCounters'], env))]);
+    const [unnamed, unknown] = await Promise.all([finished(cli(args, env)), finished(cli([...args, '--upstream', 'PickyCounters'], env))]);
     expect(unnamed.code).not.toBe(0);
     expect(unnamed.stderr).toMatch(/Merger follows several applications: name one with --upstream \(WorldsApplication, OtherWorlds\)[\s\S]*Usage: eventsourcing-nact skip/);
     expect(unknown.code).not.toBe(0);
     expect(unknown.stderr).toMatch(/Merger does not follow PickyCounters \(it follows: WorldsApplication, OtherWorlds\)[\s\S]*Usage:/);
     expect(await merger.recorder.maxNotificationId()).toBe(0);
 
-    const skipped = await done(cli([...args, '--upstream', 'OtherWorlds'], env));
+    const skipped = await finished(cli([...args, '--upstream', 'OtherWorlds'], env));
     expect(skipped.code).toBe(0);
     expect(skipped.stdout).toMatch(new RegExp(`^Merger skipped notification ${notification.id} \\(World.Created v1 of \\S+\\) of OtherWorlds in pipeline 0: not ours$`, 'm'));
     expect(await merger.trackingPosition('OtherWorlds')).toBe(notification.id);
@@ -209,7 +204,7 @@ describe('the operator commands refuse', () => {
         [['events', 'WorldsApplication', '--system', SYSTEM, '--pipeline', '-2'], /option '--pipeline <n>' argument '-2' is invalid/],
         [['events', 'Nobody', '--system', SYSTEM], /Nobody is not an application of this system \(it has: WorldsApplication, PickyCounters, Merger, OtherWorlds\)/],
       ];
-      const runs = await Promise.all(cases.map(([args]) => done(cli(args, env))));
+      const runs = await Promise.all(cases.map(([args]) => finished(cli(args, env))));
       runs.forEach((run, index) => {
         const [args, message] = cases[index];
         expect({ args, code: run.code === 0 ? 0 : 'non-zero' }).toEqual({ args, code: 'non-zero' });
@@ -230,7 +225,7 @@ describe('the operator commands refuse', () => {
       await worlds.createWorld();
       await worlds.save(Stranger._create(Stranger.Created, { id: '5b8e0d9e-8d43-4ac5-9f5e-2f6a3c1d7e10' }));
       await worlds.createWorld();
-      const run = await done(cli(['events', 'WorldsApplication', '--system', SYSTEM], env));
+      const run = await finished(cli(['events', 'WorldsApplication', '--system', SYSTEM], env));
       expect(run.code).not.toBe(0);
       expect(jsonLines(run.stdout).map((line) => line.id)).toEqual([1]);
       expect(run.stderr).toMatch(/eventsourcing-nact: cannot decode stored event 'test-cli:Stranger.Created' v1 of 5b8e0d9e-\S+ \(notification 2\) of WorldsApplication/);

@@ -5,16 +5,11 @@
 import { join } from 'node:path';
 import { WorldsApplication } from '../../examples/worlds/domain';
 import { WorldStatsProjection } from '../../examples/worlds/stats';
-import { cli } from '../support/cli';
+import { cli, finished } from '../support/cli';
 import { postgresStore, sqliteStore, type StoreSetup } from '../support/stores';
 import { sendCommands, statsOf } from '../projection/support';
 
 const SYSTEM = join('test', 'projection', 'stats-system.ts');
-
-async function done(run: ReturnType<typeof cli>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const code = await run.exited;
-  return { code, ...run.output };
-}
 
 describe.each<[string, () => StoreSetup]>([
   ['SQLite', sqliteStore],
@@ -39,21 +34,21 @@ describe.each<[string, () => StoreSetup]>([
   it('status shows the projections beside the process applications, with their kind', async () => {
     await sendCommands(worlds, 60);
     await stats.pullAndProcess(worlds.name);
-    const json = await done(cli(['status', '--system', SYSTEM, '--json'], env));
+    const json = await finished(cli(['status', '--system', SYSTEM, '--json'], env));
     expect(json.code).toBe(0);
     expect(JSON.parse(json.stdout).processes.map((row: { applicationName: string; kind: string; lag: number }) => [row.applicationName, row.kind, row.lag])).toEqual([
       ['WorldStatsProjection', 'projection', 0],
       ['Counters', 'process', 60],
       ['CounterBoard', 'projection', 0],
     ]);
-    const table = await done(cli(['status', '--system', SYSTEM], env));
+    const table = await finished(cli(['status', '--system', SYSTEM], env));
     expect(table.stdout).toMatch(/^WorldStatsProjection\s+projection\s+0\s+WorldsApplication 60\/60\s+0$/m);
   });
 
   it('rebuild builds a new generation with a progress bar, switches readers to it, and the view is exact', async () => {
     const expected = await sendCommands(worlds, 500);
     await stats.pullAndProcess(worlds.name);
-    const run = await done(cli(['rebuild', 'WorldStatsProjection', '--system', SYSTEM, '--batch-size', '50'], env));
+    const run = await finished(cli(['rebuild', 'WorldStatsProjection', '--system', SYSTEM, '--batch-size', '50'], env));
     expect(run).toMatchObject({ code: 0, stdout: 'WorldStatsProjection: rebuilt as generation 2 from 500 notifications; readers switched, generation 1 dropped\n' });
     expect(run.stderr).toMatch(/rebuilding generation 2 \[[^\]]+\] 100% \| 500 notifications \| done/);
     expect(await stats.liveGeneration()).toEqual({ generation: 2, version: 1 });
@@ -66,12 +61,12 @@ describe.each<[string, () => StoreSetup]>([
   it('reset clears the view and its tracking only when told --yes', async () => {
     await sendCommands(worlds, 40);
     await stats.pullAndProcess(worlds.name);
-    const refused = await done(cli(['reset', 'WorldStatsProjection', '--system', SYSTEM], env));
+    const refused = await finished(cli(['reset', 'WorldStatsProjection', '--system', SYSTEM], env));
     expect(refused.code).not.toBe(0);
     expect(refused.stderr).toMatch(/reset clears the view of WorldStatsProjection and its tracking: say --yes to do it/);
     expect(await stats.trackingPosition(worlds.name)).toBe(40);
 
-    const run = await done(cli(['reset', 'WorldStatsProjection', '--system', SYSTEM, '--yes'], env));
+    const run = await finished(cli(['reset', 'WorldStatsProjection', '--system', SYSTEM, '--yes'], env));
     expect(run).toMatchObject({ code: 0, stdout: 'WorldStatsProjection: reset; its view is generation 2, empty, and its tracking is cleared\n' });
     expect(await stats.trackingPosition(worlds.name)).toBe(0);
     expect(await stats.view.top()).toEqual([]);
@@ -89,7 +84,7 @@ describe.each<[string, () => StoreSetup]>([
       [['rebuild', 'WorldStatsProjection', '--system', SYSTEM, '--pipelines', 'x'], /--pipelines must be ids or ranges/],
     ];
     for (const [args, message] of cases) {
-      const run = await done(cli(args, env));
+      const run = await finished(cli(args, env));
       expect({ args, code: run.code === 0 ? 0 : 'non-zero', stdout: run.stdout }).toEqual({ args, code: 'non-zero', stdout: '' });
       expect(run.stderr).toMatch(message);
     }

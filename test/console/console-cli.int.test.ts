@@ -1,26 +1,17 @@
 // `eventsourcing-nact console`: starts a runner over a system module, serves its console at the
 // address it prints (with a token made at random), and stops on SIGTERM; a bad port is refused.
-import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { cli } from '../support/cli';
 import { sqliteStore } from '../support/stores';
 import { call } from './support';
 
-const ROOT = join(__dirname, '..', '..');
 const SYSTEM = join('test', 'system', 'multiprocess', 'picky-system.ts');
 
 function startConsoleCommand(args: readonly string[], env: Record<string, string>) {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli', 'main.ts'), 'console', '--system', SYSTEM, ...args], {
-    cwd: ROOT,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk));
-  const lines = createInterface({ input: child.stdout });
-  const exited = once(child, 'exit').then(([code]) => code as number | null);
-  return { child, lines, exited, stderr: () => stderr };
+  const run = cli(['console', '--system', SYSTEM, ...args], env);
+  return { child: run.child, lines: createInterface({ input: run.child.stdout }), exited: run.exited, stderr: () => run.output.stderr };
 }
 
 describe('the console command', () => {

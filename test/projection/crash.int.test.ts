@@ -2,25 +2,15 @@
 // process, or the MultiprocessRunner's worker that runs it. At the kill, the view is exactly the
 // log up to its tracking position (each batch was one transaction with its tracking record);
 // started again (or replaced by the runner), it carries on from there and ends exact.
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { MultiprocessRunner, type ViewRecorder } from '../../src';
 import { World, WorldsApplication } from '../../examples/worlds/domain';
 import { statsSystem, WorldStatsProjection } from '../../examples/worlds/stats';
+import { runTypeScript } from '../support/cli';
 import { postgresStore, sqliteStore } from '../support/stores';
 import { sendCommands, statsOf } from './support';
 
 const SCRIPT = join(__dirname, 'project-until-idle.ts');
-
-function start(env: Record<string, string>) {
-  // node itself with tsx's hooks (the tsx command would run the script in a child of its own, which a kill of it would leave running).
-  const child = spawn(process.execPath, ['--import', 'tsx', SCRIPT], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  const output = { stdout: '', stderr: '' };
-  child.stdout.on('data', (chunk: Buffer) => (output.stdout += chunk));
-  child.stderr.on('data', (chunk: Buffer) => (output.stderr += chunk));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
-  return { child, output, exited };
-}
 
 /** How many things happened in the log up to `position`. */
 async function happenedUpTo(worlds: WorldsApplication, position: number): Promise<number> {
@@ -54,7 +44,7 @@ describe.each([
   it('holds exactly the log up to its position at the kill, and resumes to exact', async () => {
     const expected = await sendCommands(worlds, 2000);
     const head = await worlds.recorder.maxNotificationId();
-    const first = start({ ...store.env(), SLOW_VIEW_MS: '3', PROJECTION_BATCH: '5' });
+    const first = runTypeScript(SCRIPT, [], { ...store.env(), SLOW_VIEW_MS: '3', PROJECTION_BATCH: '5' });
     let position = 0;
     try {
       const deadline = Date.now() + 60_000;
@@ -66,14 +56,14 @@ describe.each([
     } finally {
       if (first.child.exitCode === null) first.child.kill('SIGKILL');
     }
-    expect(await first.exited).toEqual({ code: null, signal: 'SIGKILL' });
+    expect({ code: await first.exited, signal: first.child.signalCode }).toEqual({ code: null, signal: 'SIGKILL' });
     position = await stats.trackingPosition('WorldsApplication');
     expect(position).toBeLessThan(head); // killed mid-way
 
     expect(await viewTotal(stats)).toBe(await happenedUpTo(worlds, position)); // no more, no less
 
-    const second = start(store.env());
-    const ended = await second.exited;
+    const second = runTypeScript(SCRIPT, [], store.env());
+    const ended = { code: await second.exited, signal: second.child.signalCode };
     expect({ ...ended, stderr: second.output.stderr.split('\n').filter((line) => !line.startsWith('eventsourcing ')).join('\n') }).toEqual({ code: 0, signal: null, stderr: '' });
     expect(await stats.trackingPosition('WorldsApplication')).toBe(head);
     expect(await statsOf(stats.view, expected)).toEqual({ whats: expected.sortedWhats, worlds: expected.worlds });
